@@ -1,0 +1,45 @@
+using System.Text.Json;
+
+namespace Reliability.Client.Infrastructure;
+
+/// <summary>One silo process of a local cluster.</summary>
+public sealed record SiloEndpoint(string Name, int SiloPort, int GatewayPort, int HttpPort, int ProcessId = 0)
+{
+    public string HttpUrl => $"http://127.0.0.1:{HttpPort}";
+}
+
+/// <summary>
+/// What <c>up</c> writes to <c>.run/cluster.json</c> so that other client commands find the running cluster.
+/// It holds the database password, so the file is readable by its owner only.
+/// </summary>
+public sealed record ClusterRunInfo(string ClusterId, string ServiceId, string ConnectionString, string RunDirectory, IReadOnlyList<SiloEndpoint> Silos)
+{
+    public string DashboardUrl => $"{Silos[0].HttpUrl}/dashboard/";
+
+    public static ClusterRunInfo? TryRead(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<ClusterRunInfo>(File.ReadAllText(path), JsonSerializerOptions.Web);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void Write(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(this, JsonSerializerOptions.Web));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}

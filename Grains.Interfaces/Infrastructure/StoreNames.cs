@@ -1,0 +1,11 @@
+namespace Reliability.Infrastructure;
+
+/// <summary>Names of the storage providers; each is its own schema (or database) in PostgreSQL.</summary>
+public static class StoreNames
+{
+    /// <summary>Membership and reminders.</summary>
+    public const string Cluster = "cluster";
+
+    /// <summary>Grains used to prove the cluster itself: counters and reminder probes.</summary>
+    public const string Diagnostics = "diagnostics";
+}

@@ -1,0 +1,22 @@
+using System.Collections.Concurrent;
+
+namespace Reliability.Infrastructure;
+
+/// <summary>The project's SQL files, embedded in this assembly and read by name.</summary>
+public static class SqlScripts
+{
+    public const string OrleansQueries = "00-orleans-queries.sql";
+    public const string OrleansClustering = "10-orleans-clustering.sql";
+    public const string OrleansReminders = "20-orleans-reminders.sql";
+    public const string OrleansPersistence = "30-orleans-persistence.sql";
+
+    private static readonly ConcurrentDictionary<string, string> Cache = new();
+
+    public static string Read(string name) => Cache.GetOrAdd(name, static n =>
+    {
+        using var stream = typeof(SqlScripts).Assembly.GetManifestResourceStream($"sql/{n}")
+            ?? throw new InvalidOperationException($"SQL script '{n}' is not embedded in {typeof(SqlScripts).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+}

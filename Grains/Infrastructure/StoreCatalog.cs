@@ -1,0 +1,15 @@
+namespace Reliability.Infrastructure;
+
+/// <summary>Every store of the toolkit and the schema each one carries.</summary>
+public static class StoreCatalog
+{
+    private static readonly string[] GrainState = [SqlScripts.OrleansQueries, SqlScripts.OrleansPersistence];
+
+    public static IReadOnlyList<StoreDefinition> All { get; } =
+    [
+        new(StoreNames.Cluster, [SqlScripts.OrleansQueries, SqlScripts.OrleansClustering, SqlScripts.OrleansReminders], IsGrainStorage: false),
+        new(StoreNames.Diagnostics, GrainState, IsGrainStorage: true),
+    ];
+
+    public static IEnumerable<StoreDefinition> GrainStorage => All.Where(s => s.IsGrainStorage);
+}

@@ -1,0 +1,60 @@
+using System.Net;
+using Reliability.Infrastructure;
+
+namespace Reliability.Silo.Hosting;
+
+public enum SiloMode
+{
+    /// <summary>ADO.NET clustering, storage and reminders on PostgreSQL.</summary>
+    Postgres,
+
+    /// <summary>One silo, localhost clustering, in-memory storage and reminders: for quick hacking only.</summary>
+    Localhost,
+}
+
+/// <summary>The silo's identity and ports (section <c>Orleans</c>), so several silos can share a host.</summary>
+public sealed class SiloSettings
+{
+    public const string SectionName = "Orleans";
+
+    public SiloMode Mode { get; set; } = SiloMode.Postgres;
+
+    public string ClusterId { get; set; } = "reliability";
+
+    public string ServiceId { get; set; } = "reliability";
+
+    /// <summary>Defaults to <c>silo-{SiloPort}</c>, which is unique per host.</summary>
+    public string? SiloName { get; set; }
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients use to reach this one.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"silo-{SiloPort}" : SiloName;
+
+    public IPAddress ParsedAdvertisedAddress => IPAddress.Parse(AdvertisedAddress);
+
+    public void Validate()
+    {
+        Require(!string.IsNullOrWhiteSpace(ClusterId), "Orleans:ClusterId must not be empty.");
+        Require(!string.IsNullOrWhiteSpace(ServiceId), "Orleans:ServiceId must not be empty.");
+        Require(IsPort(SiloPort), $"Orleans:SiloPort must be a port number (1-65535), not {SiloPort}.");
+        Require(IsPort(GatewayPort), $"Orleans:GatewayPort must be a port number (1-65535), not {GatewayPort}.");
+        Require(SiloPort != GatewayPort, "Orleans:SiloPort and Orleans:GatewayPort must differ.");
+        Require(IPAddress.TryParse(AdvertisedAddress, out _),
+            $"Orleans:AdvertisedAddress must be an IP address, not '{AdvertisedAddress}'.");
+    }
+
+    internal static bool IsPort(int port) => port is > 0 and <= 65535;
+
+    internal static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new StartupException(message);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Reliability.Infrastructure;
+
+namespace Reliability.Silo.Hosting;
+
+public static class StorageHosting
+{
+    private const string Invariant = "Npgsql";
+
+    /// <summary>ADO.NET membership on the cluster store, with the fast failure detection of <see cref="MembershipTuning"/>.</summary>
+    public static ISiloBuilder UseToolkitClustering(this ISiloBuilder silo, DatabaseOptions database) =>
+        silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = database.ConnectionStringFor(StoreNames.Cluster);
+            })
+            .Configure<ClusterMembershipOptions>(MembershipTuning.Apply)
+            .Configure<SiloMessagingOptions>(o => o.ResponseTimeout = MembershipTuning.ResponseTimeout);
+
+    /// <summary>One named grain storage per store; each store is its own schema or database.</summary>
+    public static ISiloBuilder AddToolkitStorage(this ISiloBuilder silo, DatabaseOptions database)
+    {
+        foreach (var store in StoreCatalog.GrainStorage)
+        {
+            var connectionString = database.ConnectionStringFor(store.Name);
+            silo.AddAdoNetGrainStorage(store.Name, options => options.Configure<Serializer>((o, serializer) =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = connectionString;
+                // The Orleans binary format, version-tolerant through the [Id] attributes of the state types,
+                // instead of the provider's default Newtonsoft JSON with embedded type names.
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
+        }
+
+        return silo;
+    }
+
+    public static ISiloBuilder AddToolkitReminders(this ISiloBuilder silo, DatabaseOptions database) =>
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = database.ConnectionStringFor(StoreNames.Cluster);
+        });
+
+    /// <summary>The development variant: every store in memory, reminders in memory.</summary>
+    public static ISiloBuilder AddToolkitInMemoryStorage(this ISiloBuilder silo)
+    {
+        foreach (var store in StoreCatalog.GrainStorage)
+        {
+            silo.AddMemoryGrainStorage(store.Name);
+        }
+
+        return silo.UseInMemoryReminderService();
+    }
+}

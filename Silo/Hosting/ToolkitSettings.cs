@@ -1,0 +1,39 @@
+using Reliability.Infrastructure;
+
+namespace Reliability.Silo.Hosting;
+
+/// <summary>All settings a silo reads at start, bound and validated once.</summary>
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database)
+{
+    public static ToolkitSettings Read(IConfiguration configuration)
+    {
+        var silo = Bind<SiloSettings>(configuration, SiloSettings.SectionName);
+        var http = Bind<HttpSettings>(configuration, HttpSettings.SectionName);
+        var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.SectionName);
+        silo.Validate();
+        http.Validate();
+        if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
+        {
+            throw new StartupException(
+                "Database:ConnectionString is not set. Pass --Database:ConnectionString \"Host=…;Database=…;Username=…;Password=…\" " +
+                "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
+        }
+
+        return new ToolkitSettings(silo, http, database);
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    {
+        var value = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(value);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException($"Section '{section}' has a value of the wrong type: {ex.Message}");
+        }
+
+        return value;
+    }
+}

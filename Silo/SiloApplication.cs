@@ -1,0 +1,41 @@
+using Reliability.Silo.Hosting;
+using Reliability.Silo.Http;
+
+namespace Reliability.Silo;
+
+/// <summary>The silo process as a list of its parts: settings, the Orleans silo, then each capability's HTTP API.</summary>
+public static class SiloApplication
+{
+    public static async Task<WebApplication> CreateAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var settings = ToolkitSettings.Read(builder.Configuration);
+        builder.Logging.AddToolkitLogging(builder.Configuration);
+        using (var startupLogs = LoggerFactory.Create(logging => logging.AddToolkitLogging(builder.Configuration)))
+        {
+            await SiloPreflight.RunAsync(settings, startupLogs.CreateLogger("Reliability.Silo.Startup"), cancellationToken);
+        }
+
+        builder.Services.AddSingleton(settings);
+        builder.AddToolkitSilo(settings);
+        builder.Services.AddToolkitHealth();
+
+        var app = builder.Build();
+        app.MapToolkitHealth();
+        app.MapDashboard();
+        return app;
+    }
+
+    /// <summary>For a schema step of its own (docker compose, DBAs): apply every store's schema and exit.</summary>
+    public static async Task ApplySchemaAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+        var settings = ToolkitSettings.Read(configuration);
+        using var logs = LoggerFactory.Create(logging => logging.AddToolkitLogging(configuration));
+        await DatabaseStartup.PrepareAsync(settings.Database, logs.CreateLogger("Reliability.Silo.Schema"), cancellationToken);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using Reliability.Infrastructure;
+using Reliability.Silo.Hosting;
+
+namespace Reliability.Tests.Infrastructure;
+
+/// <summary>
+/// In-process clusters (Microsoft.Orleans.TestingHost) wired exactly like the silo process: ADO.NET
+/// membership, storage and reminders on a real PostgreSQL database of their own.
+/// </summary>
+public static class TestClusters
+{
+    public static async Task<(InProcessTestCluster Cluster, DatabaseOptions Database)> StartAsync(
+        string purpose, short silos = 3, Action<ISiloBuilder>? configureSilo = null)
+    {
+        var database = new DatabaseOptions { ConnectionString = await TestDatabase.CreateAsync(purpose) };
+        foreach (var store in StoreCatalog.All)
+        {
+            await SchemaInstaller.ApplyAsync(store, database.ConnectionStringFor(store.Name), CancellationToken.None);
+        }
+
+        var builder = new InProcessTestClusterBuilder(silos);
+        UseRealMembership(builder.Options);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseToolkitClustering(database).AddToolkitStorage(database).AddToolkitReminders(database);
+            configureSilo?.Invoke(silo);
+        });
+        builder.ConfigureClient(client => client
+            .UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = database.ConnectionStringFor(StoreNames.Cluster);
+            })
+            .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1)));
+
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return (cluster, database);
+    }
+
+    /// <summary>
+    /// InProcessTestCluster always installs its in-memory membership table unless this internal switch is
+    /// off (10.4.2 has no public setter). With it off, the ADO.NET membership configured above is the one
+    /// the silos and the client use; MembershipTests reads the rows back from PostgreSQL to prove it.
+    /// </summary>
+    private static void UseRealMembership(InProcessTestClusterOptions options)
+    {
+        var property = typeof(InProcessTestClusterOptions).GetProperty("UseTestClusterMembership", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("InProcessTestClusterOptions.UseTestClusterMembership is gone: this TestingHost version needs another way to use ADO.NET membership.");
+        property.SetValue(options, false);
+    }
+
+    /// <summary>The silo handle hosting a grain, found by the silo name the grain reported.</summary>
+    public static InProcessSiloHandle SiloNamed(this InProcessTestCluster cluster, string name) =>
+        cluster.Silos.Single(s => s.SiloHost.Services.GetRequiredService<ILocalSiloDetails>().Name == name);
+}
