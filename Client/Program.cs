@@ -1,3 +1,4 @@
+using Reliability.Client.Bench;
 using Reliability.Client.Commands;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
@@ -26,6 +27,11 @@ app.Configure(config =>
     {
         cluster.SetDescription("The cluster itself.");
         cluster.AddCommand<ClusterStatusCommand>("status").WithDescription("Silos, their status, addresses and activation counts.");
+    });
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Benchmarks; results and how to read them: docs/benchmarks.md.");
+        bench.AddCommand<BenchClusterCommand>("cluster").WithDescription("Silo cold start, cluster formation, and recovery after kill -9.");
     });
     config.SetExceptionHandler((exception, _) =>
     {

@@ -29,13 +29,32 @@ public static class SiloApplication
     /// <summary>For a schema step of its own (docker compose, DBAs): apply every store's schema and exit.</summary>
     public static async Task ApplySchemaAsync(string[] args, CancellationToken cancellationToken = default)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(args)
-            .Build();
+        var configuration = ReadConfiguration(args);
         var settings = ToolkitSettings.Read(configuration);
         using var logs = LoggerFactory.Create(logging => logging.AddToolkitLogging(configuration));
         await DatabaseStartup.PrepareAsync(settings.Database, logs.CreateLogger("Reliability.Silo.Schema"), cancellationToken);
     }
+
+    /// <summary>True when this host's silo answers <c>/health/ready</c> with 200.</summary>
+    public static async Task<bool> CheckReadyAsync(string[] args)
+    {
+        var http = new HttpSettings();
+        ReadConfiguration(args).GetSection(HttpSettings.SectionName).Bind(http);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await client.GetAsync($"http://127.0.0.1:{http.Port}/health/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static IConfiguration ReadConfiguration(string[] args) => new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+        .AddEnvironmentVariables()
+        .AddCommandLine(args)
+        .Build();
 }

@@ -30,12 +30,17 @@ public sealed class SiloSettings
 
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos and clients use to reach this one.</summary>
+    /// <summary>
+    /// The address other silos and clients use to reach this one: an IP, a host name to resolve, or
+    /// <c>auto</c> for this host's first non-loopback IPv4 address (what a container needs).
+    /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"silo-{SiloPort}" : SiloName;
 
-    public IPAddress ParsedAdvertisedAddress => IPAddress.Parse(AdvertisedAddress);
+    public IPAddress ParsedAdvertisedAddress => _advertised ??= ResolveAdvertisedAddress();
+
+    private IPAddress? _advertised;
 
     public void Validate()
     {
@@ -44,8 +49,29 @@ public sealed class SiloSettings
         Require(IsPort(SiloPort), $"Orleans:SiloPort must be a port number (1-65535), not {SiloPort}.");
         Require(IsPort(GatewayPort), $"Orleans:GatewayPort must be a port number (1-65535), not {GatewayPort}.");
         Require(SiloPort != GatewayPort, "Orleans:SiloPort and Orleans:GatewayPort must differ.");
-        Require(IPAddress.TryParse(AdvertisedAddress, out _),
-            $"Orleans:AdvertisedAddress must be an IP address, not '{AdvertisedAddress}'.");
+        Require(!string.IsNullOrWhiteSpace(AdvertisedAddress), "Orleans:AdvertisedAddress must not be empty.");
+        _ = ParsedAdvertisedAddress;
+    }
+
+    private IPAddress ResolveAdvertisedAddress()
+    {
+        if (IPAddress.TryParse(AdvertisedAddress, out var literal))
+        {
+            return literal;
+        }
+
+        try
+        {
+            var host = string.Equals(AdvertisedAddress, "auto", StringComparison.OrdinalIgnoreCase) ? Dns.GetHostName() : AdvertisedAddress;
+            return Dns.GetHostAddresses(host)
+                .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                .OrderBy(a => IPAddress.IsLoopback(a))
+                .First();
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException or ArgumentException)
+        {
+            throw new StartupException($"Orleans:AdvertisedAddress '{AdvertisedAddress}' is neither an IP address nor a name this host can resolve to IPv4.");
+        }
     }
 
     internal static bool IsPort(int port) => port is > 0 and <= 65535;

@@ -25,7 +25,7 @@ public sealed class StartupErrorTests
     [InlineData("Orleans:SiloPort", "0")]
     [InlineData("Orleans:GatewayPort", "70000")]
     [InlineData("Http:Port", "-1")]
-    [InlineData("Orleans:AdvertisedAddress", "not-an-ip")]
+    [InlineData("Orleans:AdvertisedAddress", "no-such-host.invalid")]
     public void Settings_WithAnInvalidValue_NameTheSetting(string setting, string value)
     {
         var error = Assert.Throws<StartupException>(() => ToolkitSettings.Read(Configuration(
