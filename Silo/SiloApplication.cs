@@ -1,5 +1,6 @@
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
+using Reliability.Silo.Http.RateLimiting;
 
 namespace Reliability.Silo;
 
@@ -17,12 +18,18 @@ public static class SiloApplication
         }
 
         builder.Services.AddSingleton(settings);
+        builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.SectionName));
+        builder.Services.Configure<HttpApiOptions>(builder.Configuration.GetSection(HttpSettings.SectionName));
         builder.AddToolkitSilo(settings);
         builder.Services.AddToolkitHealth();
+        builder.Services.AddToolkitProblems();
 
         var app = builder.Build();
+        app.UseToolkitProblems();
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<HttpApiRateLimiter>());
         app.MapToolkitHealth();
         app.MapDashboard();
+        app.MapRateLimiting();
         return app;
     }
 

@@ -8,4 +8,7 @@ public static class StoreNames
 
     /// <summary>Grains used to prove the cluster itself: counters and reminder probes.</summary>
     public const string Diagnostics = "diagnostics";
+
+    /// <summary>Rate-limit policies, and buckets saved when a subject goes idle with something still counted.</summary>
+    public const string RateLimiting = "ratelimit";
 }

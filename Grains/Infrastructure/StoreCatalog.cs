@@ -9,6 +9,7 @@ public static class StoreCatalog
     [
         new(StoreNames.Cluster, [SqlScripts.OrleansQueries, SqlScripts.OrleansClustering, SqlScripts.OrleansReminders], IsGrainStorage: false),
         new(StoreNames.Diagnostics, GrainState, IsGrainStorage: true),
+        new(StoreNames.RateLimiting, GrainState, IsGrainStorage: true),
     ];
 
     public static IEnumerable<StoreDefinition> GrainStorage => All.Where(s => s.IsGrainStorage);

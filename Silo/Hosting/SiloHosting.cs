@@ -30,10 +30,16 @@ public static class SiloHosting
                     .AddToolkitReminders(settings.Database);
             }
 
+            orleans.AddRateLimiting();
             orleans.AddDashboard();
         });
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http.ParsedBindAddress, settings.Http.Port));
+        var maxBody = builder.Configuration.GetSection(HttpSettings.SectionName).Get<HttpApiOptions>()?.MaxRequestBodyBytes ?? new HttpApiOptions().MaxRequestBodyBytes;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(settings.Http.ParsedBindAddress, settings.Http.Port);
+            kestrel.Limits.MaxRequestBodySize = maxBody;
+        });
         return builder;
     }
 

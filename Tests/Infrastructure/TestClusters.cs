@@ -27,7 +27,8 @@ public static class TestClusters
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseToolkitClustering(database).AddToolkitStorage(database).AddToolkitReminders(database);
+            silo.UseToolkitClustering(database).AddToolkitStorage(database).AddToolkitReminders(database)
+                .AddRateLimiting();
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client

@@ -1,0 +1,11 @@
+namespace Reliability.RateLimiting;
+
+/// <summary>
+/// The buckets of one subject (the grain key), one per policy it was checked against. One activation per
+/// subject in the cluster makes each check atomic without a lock.
+/// </summary>
+[Alias("ratelimit.limiter")]
+public interface IRateLimiterGrain : IGrainWithStringKey
+{
+    ValueTask<RateLimitDecision> Check(RateLimitRequest request);
+}

@@ -1,0 +1,5 @@
+namespace Reliability.RateLimiting;
+
+/// <summary>"May this subject spend <see cref="Cost"/> under these policies?" A null cost means each policy's default cost; 0 is a peek.</summary>
+[GenerateSerializer, Immutable, Alias("ratelimit.request")]
+public sealed record RateLimitRequest(IReadOnlyList<string> Policies, long? Cost = null);

@@ -1,0 +1,25 @@
+namespace Reliability.RateLimiting.Algorithms;
+
+/// <summary>
+/// One bucket of one algorithm. Time is passed in, as ticks since the Unix epoch, so every decision is a
+/// pure function of the calls made; no timers, refill is computed lazily from elapsed time.
+/// <see cref="Evaluate"/> never consumes anything, so a caller deciding several policies together can
+/// ask all of them first and <see cref="Consume"/> only when all allow.
+/// </summary>
+public interface IRateLimitAlgorithm
+{
+    long Limit { get; }
+
+    /// <summary>The span the limit is stated over (window, or refill/leak period).</summary>
+    TimeSpan Window { get; }
+
+    AlgorithmVerdict Evaluate(long cost, long now);
+
+    void Consume(long cost, long now);
+
+    /// <summary>True when the bucket holds nothing a fresh bucket would not: it can be dropped without changing any decision.</summary>
+    bool IsAtRest(long now);
+
+    /// <summary>The bucket's state as numbers, to survive a deactivation; the factory reads it back.</summary>
+    long[] Save();
+}

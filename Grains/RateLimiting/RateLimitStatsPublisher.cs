@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Hosting;
+
+namespace Reliability.RateLimiting;
+
+/// <summary>Reports this silo's decision totals to the stats grain every two seconds, so the client sees cluster-wide numbers.</summary>
+public sealed class RateLimitStatsPublisher(IGrainFactory grains, RateLimitMetrics metrics, ILocalSiloDetails silo, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var totals = metrics.Snapshot();
+            if (totals.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await grains.GetGrain<IRateLimitStatsGrain>(IRateLimitStatsGrain.DefaultKey).Report(silo.Name, totals);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Best effort: the next report carries the same totals.
+            }
+        }
+    }
+}
