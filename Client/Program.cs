@@ -1,5 +1,6 @@
 using Reliability.Client.Bench;
 using Reliability.Client.Commands;
+using Reliability.Client.Commands.RateLimiting;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -16,6 +17,12 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
+// Tables written to a file or a pipe would otherwise wrap at 80 columns.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 160;
+}
+
 var app = new CommandApp();
 app.Configure(config =>
 {
@@ -28,9 +35,27 @@ app.Configure(config =>
         cluster.SetDescription("The cluster itself.");
         cluster.AddCommand<ClusterStatusCommand>("status").WithDescription("Silos, their status, addresses and activation counts.");
     });
+    config.AddBranch("ratelimit", ratelimit =>
+    {
+        ratelimit.SetDescription("Per-key rate limiting: policies, checks, bursts, counters.");
+        ratelimit.AddBranch("policy", policy =>
+        {
+            policy.SetDescription("The policies every silo enforces.");
+            policy.AddCommand<PolicySetCommand>("set").WithDescription("Create or change a policy.")
+                .WithExample("ratelimit", "policy", "set", "api", "--algorithm", "token-bucket", "--limit", "100", "--rate", "10", "--period", "1s");
+            policy.AddCommand<PolicyListCommand>("list").WithDescription("List the policies.");
+            policy.AddCommand<PolicyRemoveCommand>("rm").WithDescription("Remove a policy.");
+        });
+        ratelimit.AddCommand<CheckCommand>("check").WithDescription("Ask once: may SUBJECT spend COST under these policies?")
+            .WithExample("ratelimit", "check", "alice", "--policy", "api", "--cost", "1");
+        ratelimit.AddCommand<BurstCommand>("burst").WithDescription("Fire a burst of checks at SUBJECT and show allowed/denied over time.")
+            .WithExample("ratelimit", "burst", "alice", "--policy", "api", "--requests", "60", "--over", "3s");
+        ratelimit.AddCommand<StatsCommand>("stats").WithDescription("Allowed, denied and shadow-denied decisions per policy.");
+    });
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Benchmarks; results and how to read them: docs/benchmarks.md.");
+        bench.AddCommand<BenchRateLimitCommand>("ratelimit").WithDescription("Decisions/s and latency vs an empty grain and a Redis Lua token bucket; memory per bucket.");
         bench.AddCommand<BenchClusterCommand>("cluster").WithDescription("Silo cold start, cluster formation, and recovery after kill -9.");
     });
     config.SetExceptionHandler((exception, _) =>

@@ -8,6 +8,7 @@ public static class Tour
     public static IReadOnlyList<ITourChapter> Chapters { get; } =
     [
         new ClusterChapter(),
+        new RateLimitingChapter(),
     ];
 
     public static async Task RunAsync(TourContext context, CancellationToken cancellationToken)

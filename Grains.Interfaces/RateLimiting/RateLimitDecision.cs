@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Reliability.RateLimiting;
 
 public enum RateLimitProblemKind
@@ -13,22 +15,39 @@ public sealed record RateLimitProblem(RateLimitProblemKind Kind, FieldError Erro
 /// <summary>
 /// The answer to a check. All policies are decided together: the check is allowed only if every enforced
 /// policy allows, and then each consumes the cost; a denial consumes nothing anywhere. The top-level
-/// numbers are those of <see cref="DecidedBy"/>: the denying policy with the longest retry-after, or,
-/// when allowed, the policy with the least remaining.
+/// numbers are those of the deciding policy: the denying policy with the longest retry-after, or, when
+/// allowed, the policy with the least remaining. Only the per-policy numbers travel; the rest is derived.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ratelimit.decision")]
-public sealed record RateLimitDecision(
-    bool Allowed,
-    long Cost,
-    string DecidedBy,
-    long Limit,
-    long Remaining,
-    TimeSpan ResetAfter,
-    TimeSpan RetryAfter,
-    TimeSpan Delay,
-    IReadOnlyList<PolicyDecision> Policies,
-    RateLimitProblem? Problem = null)
+public sealed record RateLimitDecision(bool Allowed, long Cost, int DecidingIndex, ImmutableArray<PolicyDecision> Policies, RateLimitProblem? Problem = null)
 {
+    public PolicyDecision? Decider => Problem is null && !Policies.IsDefaultOrEmpty ? Policies[DecidingIndex] : null;
+
+    public string DecidedBy => Decider?.Policy ?? "";
+
+    public long Limit => Decider?.Limit ?? 0;
+
+    public long Remaining => Decider?.Remaining ?? 0;
+
+    public TimeSpan ResetAfter => Decider?.ResetAfter ?? TimeSpan.Zero;
+
+    public TimeSpan RetryAfter => Allowed ? TimeSpan.Zero : Decider?.RetryAfter ?? TimeSpan.Zero;
+
+    /// <summary>How long to wait before acting: the longest queueing delay of a leaking bucket among the policies.</summary>
+    public TimeSpan Delay
+    {
+        get
+        {
+            var longest = TimeSpan.Zero;
+            foreach (var policy in Policies.IsDefault ? [] : Policies)
+            {
+                longest = policy.Delay > longest ? policy.Delay : longest;
+            }
+
+            return longest;
+        }
+    }
+
     public static RateLimitDecision Rejected(RateLimitProblemKind kind, FieldError error) =>
-        new(false, 0, "", 0, 0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, [], new RateLimitProblem(kind, error));
+        new(false, 0, 0, [], new RateLimitProblem(kind, error));
 }

@@ -22,6 +22,14 @@ public sealed partial class RateLimitPolicyCache(IGrainFactory grains, TimeProvi
     public bool TryResolve(IReadOnlyList<string> names, out IReadOnlyList<RateLimitPolicy> resolved, out string? missing)
     {
         var set = Current.Policies;
+        if (names.Count == 1)
+        {
+            var found = set.TryGetValue(names[0], out var single);
+            resolved = found ? new SinglePolicy(single!) : [];
+            missing = found ? null : names[0];
+            return found;
+        }
+
         var result = new RateLimitPolicy[names.Count];
         for (var i = 0; i < names.Count; i++)
         {
@@ -82,4 +90,19 @@ public sealed partial class RateLimitPolicyCache(IGrainFactory grains, TimeProvi
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rate-limit policy refresh failed: {Reason}")]
     private partial void LogRefreshFailed(string reason);
+
+    /// <summary>A one-element list without an array behind it: most checks name one policy.</summary>
+    private sealed class SinglePolicy(RateLimitPolicy policy) : IReadOnlyList<RateLimitPolicy>
+    {
+        public int Count => 1;
+
+        public RateLimitPolicy this[int index] => index == 0 ? policy : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<RateLimitPolicy> GetEnumerator()
+        {
+            yield return policy;
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 }

@@ -16,9 +16,12 @@ public sealed class RateLimiterGrain(
     TimeProvider time) : Grain, IRateLimiterGrain
 {
     private readonly SubjectBuckets _buckets = new();
+    private FieldError? _invalidSubject;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // The key never changes, so it is checked once, not on every call.
+        _invalidSubject = RateLimitRules.CheckSubject(this.GetPrimaryKeyString());
         if (saved.RecordExists && saved.State.Buckets.Count > 0)
         {
             _buckets.Restore(saved.State.Buckets, UnixTicks.Now(time));
@@ -43,15 +46,15 @@ public sealed class RateLimiterGrain(
 
     public ValueTask<RateLimitDecision> Check(RateLimitRequest request)
     {
-        if (RateLimitRules.CheckSubject(this.GetPrimaryKeyString()) is { } invalidSubject)
+        if (_invalidSubject is not null)
         {
-            return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest, invalidSubject));
+            return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest, _invalidSubject));
         }
 
-        if (request.Policies.Count is 0 or > RateLimitRules.MaxPoliciesPerCheck)
+        if (request.Policies.IsDefaultOrEmpty || request.Policies.Length > RateLimitRules.MaxPoliciesPerCheck)
         {
             return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest,
-                new FieldError("policies", $"must name 1 to {RateLimitRules.MaxPoliciesPerCheck} policies (got {request.Policies.Count})")));
+                new FieldError("policies", $"must name 1 to {RateLimitRules.MaxPoliciesPerCheck} policies (got {(request.Policies.IsDefault ? 0 : request.Policies.Length)})")));
         }
 
         return policies.TryResolve(request.Policies, out var resolved, out _)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Reliability.RateLimiting.Algorithms;
 
 namespace Reliability.RateLimiting;
@@ -20,32 +21,38 @@ public sealed class SubjectBuckets
             return RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest, new FieldError("cost", $"must be 0 or more (got {cost})"));
         }
 
-        foreach (var policy in policies)
+        for (var i = 0; i < policies.Count; i++)
         {
-            var effective = cost ?? policy.DefaultCost;
-            if (effective > policy.Limit)
+            var effective = cost ?? policies[i].DefaultCost;
+            if (effective > policies[i].Limit)
             {
                 return RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest,
-                    new FieldError("cost", $"{effective} exceeds the limit {policy.Limit} of policy '{policy.Name}', so it could never be allowed"));
+                    new FieldError("cost", $"{effective} exceeds the limit {policies[i].Limit} of policy '{policies[i].Name}', so it could never be allowed"));
             }
         }
 
-        var verdicts = new (RateLimitPolicy Policy, IRateLimitAlgorithm Bucket, long Cost, AlgorithmVerdict Verdict)[policies.Count];
+        if (policies.Count == 1)
+        {
+            return CheckOne(policies[0], cost ?? policies[0].DefaultCost, now);
+        }
+
+        // First every policy is asked, without consuming anything...
+        var buckets = new IRateLimitAlgorithm[policies.Count];
+        var verdicts = new AlgorithmVerdict[policies.Count];
         var allowed = true;
         for (var i = 0; i < policies.Count; i++)
         {
-            var policy = policies[i];
-            var bucket = BucketFor(policy, now);
-            var effective = cost ?? policy.DefaultCost;
-            var verdict = bucket.Evaluate(effective, now);
-            verdicts[i] = (policy, bucket, effective, verdict);
-            allowed &= verdict.Allowed || policy.Shadow;
+            buckets[i] = BucketFor(policies[i], now);
+            verdicts[i] = buckets[i].Evaluate(cost ?? policies[i].DefaultCost, now);
+            allowed &= verdicts[i].Allowed || policies[i].Shadow;
         }
 
-        var decisions = new PolicyDecision[verdicts.Length];
-        for (var i = 0; i < verdicts.Length; i++)
+        // ...then, only if every enforced policy allowed, each one that allowed consumes.
+        var decisions = ImmutableArray.CreateBuilder<PolicyDecision>(policies.Count);
+        var decider = -1;
+        for (var i = 0; i < policies.Count; i++)
         {
-            var (policy, bucket, effective, verdict) = verdicts[i];
+            var (policy, bucket, verdict, effective) = (policies[i], buckets[i], verdicts[i], cost ?? policies[i].DefaultCost);
             if (allowed && verdict.Allowed && effective > 0)
             {
                 bucket.Consume(effective, now);
@@ -53,14 +60,56 @@ public sealed class SubjectBuckets
 
             // A denied check consumed nothing, so an allowing policy reports what it has now, not after the request.
             var reported = !allowed && verdict.Allowed ? bucket.Evaluate(0, now) : verdict;
-            decisions[i] = new PolicyDecision(policy.Name, verdict.Allowed, policy.Shadow, bucket.Limit, reported.Remaining, bucket.Window,
+            var decision = new PolicyDecision(policy.Name, verdict.Allowed, policy.Shadow, bucket.Limit, reported.Remaining, bucket.Window,
                 TimeSpan.FromTicks(reported.ResetAfter), TimeSpan.FromTicks(verdict.Allowed ? 0 : verdict.RetryAfter),
                 TimeSpan.FromTicks(allowed ? verdict.Delay : 0));
+            decisions.Add(decision);
+            if (Decides(decision, decider < 0 ? null : decisions[decider], allowed))
+            {
+                decider = i;
+            }
         }
 
-        var decider = DecidingPolicy(decisions, allowed);
-        return new RateLimitDecision(allowed, cost ?? policies[0].DefaultCost, decider.Policy, decider.Limit, decider.Remaining, decider.ResetAfter,
-            allowed ? TimeSpan.Zero : decider.RetryAfter, decisions.Max(d => d.Delay), decisions);
+        return new RateLimitDecision(allowed, cost ?? policies[0].DefaultCost, decider, decisions.MoveToImmutable());
+    }
+
+    /// <summary>The common case, one policy, without the bookkeeping of several.</summary>
+    private RateLimitDecision CheckOne(RateLimitPolicy policy, long cost, long now)
+    {
+        var bucket = BucketFor(policy, now);
+        var verdict = bucket.Evaluate(cost, now);
+        if (verdict.Allowed && cost > 0)
+        {
+            bucket.Consume(cost, now);
+        }
+
+        var decision = new PolicyDecision(policy.Name, verdict.Allowed, policy.Shadow, bucket.Limit, verdict.Remaining, bucket.Window,
+            TimeSpan.FromTicks(verdict.ResetAfter), TimeSpan.FromTicks(verdict.RetryAfter), TimeSpan.FromTicks(verdict.Delay));
+        return new RateLimitDecision(verdict.Allowed || policy.Shadow, cost, 0, [decision]);
+    }
+
+    /// <summary>
+    /// Denied: the enforced denial that lasts longest. Allowed: the enforced policy with the least left.
+    /// A shadow policy decides only when every policy of the check is a shadow one.
+    /// </summary>
+    private static bool Decides(PolicyDecision candidate, PolicyDecision? current, bool allowed)
+    {
+        if (!allowed && (candidate.Allowed || candidate.Shadow))
+        {
+            return false;
+        }
+
+        if (current is null)
+        {
+            return true;
+        }
+
+        if (current.Shadow != candidate.Shadow)
+        {
+            return current.Shadow;
+        }
+
+        return allowed ? candidate.Remaining < current.Remaining : candidate.RetryAfter > current.RetryAfter;
     }
 
     public bool IsAtRest(long now) => _buckets.Values.All(b => b.Bucket.IsAtRest(now));
@@ -96,13 +145,4 @@ public sealed class SubjectBuckets
         return created;
     }
 
-    /// <summary>Denied: the enforced denial that lasts longest. Allowed: the enforced policy with the least left.</summary>
-    private static PolicyDecision DecidingPolicy(PolicyDecision[] decisions, bool allowed)
-    {
-        var enforced = decisions.Where(d => !d.Shadow).ToList();
-        var candidates = enforced.Count > 0 ? enforced : decisions.ToList();
-        return allowed
-            ? candidates.MinBy(d => d.Remaining)!
-            : candidates.Where(d => !d.Allowed).MaxBy(d => d.RetryAfter)!;
-    }
 }

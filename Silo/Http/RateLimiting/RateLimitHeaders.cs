@@ -12,7 +12,7 @@ public static class RateLimitHeaders
 {
     public static void Write(HttpResponse response, RateLimitDecision decision)
     {
-        if (decision.Policies.Count == 0)
+        if (decision.Policies.IsDefaultOrEmpty)
         {
             return;
         }

@@ -1,0 +1,6 @@
+namespace Reliability.Diagnostics;
+
+public sealed class PingGrain : Grain, IPingGrain
+{
+    public ValueTask Ping() => ValueTask.CompletedTask;
+}
