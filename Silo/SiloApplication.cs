@@ -1,5 +1,6 @@
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
+using Reliability.Silo.Http.Idempotency;
 using Reliability.Silo.Http.RateLimiting;
 
 namespace Reliability.Silo;
@@ -30,6 +31,7 @@ public static class SiloApplication
         app.MapToolkitHealth();
         app.MapDashboard();
         app.MapRateLimiting();
+        app.MapCarts();
         return app;
     }
 

@@ -75,7 +75,7 @@ public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.S
         foreach (var (label, keys) in new[] { ($"{settings.Subjects:N0} subjects", settings.Subjects), ("1 hot subject", 1) })
         {
             var pings = Enumerable.Range(0, keys).Select(i => client.GetGrain<IPingGrain>($"ping-{i}")).ToArray();
-            var limiters = Enumerable.Range(0, keys).Select(i => client.GetGrain<IRateLimiterGrain>($"subject-{i}")).ToArray();
+            var limiters = Enumerable.Range(0, keys).Select(i => client.GetRateLimiter($"subject-{i}")).ToArray();
             var request = new RateLimitRequest([Policy.Name], 1);
             scenarios.Add(($"empty grain call, {label}", i => pings[i % keys].Ping()));
             scenarios.Add(($"rate-limit check, {label}", async i => Require((await limiters[i % keys].Check(request)).Problem is null)));
@@ -168,7 +168,7 @@ public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.S
                 await Parallel.ForAsync(0, settings.MemorySubjects, new ParallelOptions { MaxDegreeOfParallelism = settings.InFlight, CancellationToken = cancellationToken },
                     async (i, _) =>
                     {
-                        await client.GetGrain<IRateLimiterGrain>($"memory-{i}").Check(request);
+                        await client.GetRateLimiter($"memory-{i}").Check(request);
                         if (Interlocked.Increment(ref touched) % 10_000 == 0)
                         {
                             task.Value = touched;

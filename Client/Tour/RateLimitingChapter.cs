@@ -31,7 +31,7 @@ public sealed class RateLimitingChapter : ITourChapter
                                "moments: a burst of 15 at once, then 45 more spread over three seconds (15 per second).");
         var schedule = Burst.Schedule(60, TimeSpan.FromSeconds(3), burst: 15);
         var runs = await AnsiConsole.Status().StartAsync("sending the same 60 requests to five subjects…", _ => Task.WhenAll(policies.Select(p =>
-            Burst.RunAsync(context.Client.GetGrain<IRateLimiterGrain>($"tour-{context.RunId}-{p.Name}"), new RateLimitRequest([p.Name]), schedule, cancellationToken))));
+            Burst.RunAsync(context.Client.GetRateLimiter($"tour-{context.RunId}-{p.Name}"), new RateLimitRequest([p.Name]), schedule, cancellationToken))));
 
         var table = new Table().AddColumns("algorithm", "60 requests, in order", "result");
         for (var i = 0; i < policies.Length; i++)

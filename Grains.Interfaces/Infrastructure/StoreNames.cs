@@ -11,4 +11,10 @@ public static class StoreNames
 
     /// <summary>Rate-limit policies, and buckets saved when a subject goes idle with something still counted.</summary>
     public const string RateLimiting = "ratelimit";
+
+    /// <summary>Idempotency keys: claims and stored responses.</summary>
+    public const string Idempotency = "idempotency";
+
+    /// <summary>Shopping carts, the textbook example of an idempotent POST.</summary>
+    public const string Carts = "carts";
 }

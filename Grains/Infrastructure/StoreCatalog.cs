@@ -10,6 +10,8 @@ public static class StoreCatalog
         new(StoreNames.Cluster, [SqlScripts.OrleansQueries, SqlScripts.OrleansClustering, SqlScripts.OrleansReminders], IsGrainStorage: false),
         new(StoreNames.Diagnostics, GrainState, IsGrainStorage: true),
         new(StoreNames.RateLimiting, GrainState, IsGrainStorage: true),
+        new(StoreNames.Idempotency, GrainState, IsGrainStorage: true),
+        new(StoreNames.Carts, GrainState, IsGrainStorage: true),
     ];
 
     public static IEnumerable<StoreDefinition> GrainStorage => All.Where(s => s.IsGrainStorage);

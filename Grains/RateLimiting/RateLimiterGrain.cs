@@ -21,7 +21,7 @@ public sealed class RateLimiterGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The key never changes, so it is checked once, not on every call.
-        _invalidSubject = RateLimitRules.CheckSubject(this.GetPrimaryKeyString());
+        _invalidSubject = RateLimitRules.CheckSubject(RateLimiterKeys.SubjectOf(this.GetPrimaryKeyString()));
         if (saved.RecordExists && saved.State.Buckets.Count > 0)
         {
             _buckets.Restore(saved.State.Buckets, UnixTicks.Now(time));

@@ -31,6 +31,7 @@ public static class SiloHosting
             }
 
             orleans.AddRateLimiting();
+            orleans.AddIdempotency(settings.Idempotency);
             orleans.AddDashboard();
         });
 

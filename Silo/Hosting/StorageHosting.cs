@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -22,6 +23,7 @@ public static class StorageHosting
     /// <summary>One named grain storage per store; each store is its own schema or database.</summary>
     public static ISiloBuilder AddToolkitStorage(this ISiloBuilder silo, DatabaseOptions database)
     {
+        silo.Services.TryAddSingleton(database);
         foreach (var store in StoreCatalog.GrainStorage)
         {
             var connectionString = database.ConnectionStringFor(store.Name);
@@ -48,6 +50,7 @@ public static class StorageHosting
     /// <summary>The development variant: every store in memory, reminders in memory.</summary>
     public static ISiloBuilder AddToolkitInMemoryStorage(this ISiloBuilder silo)
     {
+        silo.Services.TryAddSingleton(new DatabaseOptions());
         foreach (var store in StoreCatalog.GrainStorage)
         {
             silo.AddMemoryGrainStorage(store.Name);

@@ -1,17 +1,20 @@
+using Reliability.Idempotency;
 using Reliability.Infrastructure;
 
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database, IdempotencyOptions Idempotency)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
         var silo = Bind<SiloSettings>(configuration, SiloSettings.SectionName);
         var http = Bind<HttpSettings>(configuration, HttpSettings.SectionName);
         var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.SectionName);
+        var idempotency = Bind<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName);
         silo.Validate();
         http.Validate();
+        idempotency.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
             throw new StartupException(
@@ -19,7 +22,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, database);
+        return new ToolkitSettings(silo, http, database, idempotency);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -23,6 +23,7 @@ public static class ErrorHandling
             });
             c.ProblemDetails.Extensions.Remove("traceId");
         });
+        services.AddExceptionHandler<BadRequestHandler>();
         services.AddExceptionHandler<UnavailableHandler>();
         return services;
     }
@@ -41,6 +42,26 @@ public static class ErrorHandling
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsUnavailable),
         _ => ex.InnerException is { } inner && IsUnavailable(inner),
     };
+
+    /// <summary>Kestrel's own refusals (body too large, malformed request) keep their status: they are the client's doing.</summary>
+    private sealed class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            if (exception is not BadHttpRequestException bad)
+            {
+                return false;
+            }
+
+            context.Response.StatusCode = bad.StatusCode;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                Exception = exception,
+                ProblemDetails = { Status = bad.StatusCode, Title = "The request could not be read.", Detail = bad.Message },
+            });
+        }
+    }
 
     private sealed class UnavailableHandler(IProblemDetailsService problems) : IExceptionHandler
     {

@@ -6,41 +6,63 @@ using Reliability.Silo;
 namespace Reliability.Tests.Infrastructure;
 
 /// <summary>
-/// A real silo process image in this process: the same <see cref="SiloApplication"/> as Silo.dll, on
-/// free ports and a fresh PostgreSQL database, serving HTTP on Kestrel. The HTTP tests talk to it.
+/// Three real silos in this process: the same <see cref="SiloApplication"/> as Silo.dll, each on free
+/// ports, one fresh PostgreSQL database, HTTP on Kestrel. The HTTP tests talk to them.
 /// </summary>
 public sealed class SiloHostFixture : IAsyncLifetime
 {
     public const string AdminToken = "test-admin-token";
+    public const int SiloCount = 3;
 
-    private WebApplication? _app;
+    private readonly List<WebApplication> _apps = [];
+    private readonly List<HttpClient> _clients = [];
 
-    public HttpClient Http { get; private set; } = null!;
+    /// <summary>The first silo's HTTP API.</summary>
+    public HttpClient Http => _clients[0];
+
+    public IReadOnlyList<HttpClient> Silos => _clients;
 
     public string ConnectionString { get; private set; } = "";
 
-    public IServiceProvider Services => _app!.Services;
+    public IServiceProvider Services => _apps[0].Services;
+
+    /// <summary>Short enough for a test to outwait, long enough for any real request.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
 
     public async Task InitializeAsync()
     {
         ConnectionString = await TestDatabase.CreateAsync("http");
-        var httpPort = FreePorts.Next();
-        _app = await SiloApplication.CreateAsync(
-        [
-            $"--Database:ConnectionString={ConnectionString}",
-            $"--Orleans:SiloPort={FreePorts.Next()}",
-            $"--Orleans:GatewayPort={FreePorts.Next()}",
-            $"--Http:Port={httpPort}",
-            $"--Admin:Token={AdminToken}",
-            "--Logging:Format=simple",
-            "--Logging:LogLevel:Default=Warning",
-            "--Logging:LogLevel:Orleans=Error",
-        ]);
-        await _app.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-        for (var i = 0; i < 100 && !(await Http.GetAsync("/health/ready")).IsSuccessStatusCode; i++)
+        var starting = Enumerable.Range(0, SiloCount).Select(async i =>
         {
-            await Task.Delay(100);
+            var httpPort = FreePorts.Next();
+            var app = await SiloApplication.CreateAsync(
+            [
+                $"--Database:ConnectionString={ConnectionString}",
+                $"--Orleans:SiloName=http-silo-{i}",
+                $"--Orleans:SiloPort={FreePorts.Next()}",
+                $"--Orleans:GatewayPort={FreePorts.Next()}",
+                $"--Http:Port={httpPort}",
+                $"--Admin:Token={AdminToken}",
+                $"--Idempotency:Lease={Lease}",
+                "--Logging:Format=simple",
+                "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Orleans=Error",
+            ]);
+            await app.StartAsync();
+            return (app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") });
+        }).ToList();
+        foreach (var (app, client) in await Task.WhenAll(starting))
+        {
+            _apps.Add(app);
+            _clients.Add(client);
+        }
+
+        foreach (var client in _clients)
+        {
+            for (var i = 0; i < 100 && !(await client.GetAsync("/health/ready")).IsSuccessStatusCode; i++)
+            {
+                await Task.Delay(100);
+            }
         }
     }
 
@@ -64,12 +86,16 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Http.Dispose();
-        if (_app is not null)
+        foreach (var client in _clients)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            client.Dispose();
         }
+
+        await Task.WhenAll(_apps.Select(async app =>
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }));
     }
 }
 

@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using Reliability.Idempotency;
 using Reliability.Infrastructure;
 using Reliability.Silo.Hosting;
 
@@ -14,7 +15,7 @@ namespace Reliability.Tests.Infrastructure;
 public static class TestClusters
 {
     public static async Task<(InProcessTestCluster Cluster, DatabaseOptions Database)> StartAsync(
-        string purpose, short silos = 3, Action<ISiloBuilder>? configureSilo = null)
+        string purpose, short silos = 3, Action<ISiloBuilder>? configureSilo = null, IdempotencyOptions? idempotency = null)
     {
         var database = new DatabaseOptions { ConnectionString = await TestDatabase.CreateAsync(purpose) };
         foreach (var store in StoreCatalog.All)
@@ -28,7 +29,8 @@ public static class TestClusters
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseToolkitClustering(database).AddToolkitStorage(database).AddToolkitReminders(database)
-                .AddRateLimiting();
+                .AddRateLimiting()
+                .AddIdempotency(idempotency);
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client
@@ -59,4 +61,10 @@ public static class TestClusters
     /// <summary>The silo handle hosting a grain, found by the silo name the grain reported.</summary>
     public static InProcessSiloHandle SiloNamed(this InProcessTestCluster cluster, string name) =>
         cluster.Silos.Single(s => s.SiloHost.Services.GetRequiredService<ILocalSiloDetails>().Name == name);
+
+    /// <summary>The silo where a grain is active now.</summary>
+    public static InProcessSiloHandle HostOf(this InProcessTestCluster cluster, IAddressable grain) =>
+        cluster.TryGetGrainContext(grain.GetGrainId(), out var context)
+            ? cluster.Silos.Single(s => s.SiloAddress == context.Address.SiloAddress)
+            : throw new InvalidOperationException($"{grain.GetGrainId()} is not active on any silo.");
 }

@@ -26,7 +26,7 @@ public sealed class RateLimiterClusterTests(ClusterFixture fixture)
         var callers = new[] { (IGrainFactory)fixture.Client, fixture.Cluster.Silos[^1].SiloHost.Services.GetRequiredService<IGrainFactory>() };
 
         var decisions = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i =>
-            callers[i % 2].GetGrain<IRateLimiterGrain>(subject).Check(new RateLimitRequest([policy.Name], 1)).AsTask()));
+            callers[i % 2].GetRateLimiter(subject).Check(new RateLimitRequest([policy.Name], 1)).AsTask()));
 
         Assert.Equal(100, decisions.Count(d => d.Allowed));
         Assert.Equal(900, decisions.Count(d => !d.Allowed && d.Problem is null));
@@ -57,7 +57,7 @@ public sealed class RateLimiterClusterTests(ClusterFixture fixture)
     {
         var tight = await CreateAsync(new RateLimitPolicy($"tight-{Guid.NewGuid():N}"[..20], RateLimitAlgorithm.SlidingWindowLog, 2, TimeSpan.FromMinutes(1)));
         var loose = await CreateAsync(new RateLimitPolicy($"loose-{Guid.NewGuid():N}"[..20], RateLimitAlgorithm.SlidingWindowCounter, 50, TimeSpan.FromMinutes(1)));
-        var limiter = fixture.Client.GetGrain<IRateLimiterGrain>($"multi-{Guid.NewGuid():N}");
+        var limiter = fixture.Client.GetRateLimiter($"multi-{Guid.NewGuid():N}");
 
         await limiter.Check(new RateLimitRequest([tight.Name, loose.Name], 2));
         var denied = await limiter.Check(new RateLimitRequest([tight.Name, loose.Name], 1));
@@ -71,7 +71,7 @@ public sealed class RateLimiterClusterTests(ClusterFixture fixture)
     [Fact]
     public async Task Check_OfAnUnknownPolicy_AnswersUnknownPolicy_AsAValue()
     {
-        var decision = await fixture.Client.GetGrain<IRateLimiterGrain>("someone").Check(new RateLimitRequest(["no-such-policy"]));
+        var decision = await fixture.Client.GetRateLimiter("someone").Check(new RateLimitRequest(["no-such-policy"]));
 
         Assert.Equal(RateLimitProblemKind.UnknownPolicy, decision.Problem?.Kind);
         Assert.Contains("no-such-policy", decision.Problem?.Error.Message);
@@ -81,7 +81,7 @@ public sealed class RateLimiterClusterTests(ClusterFixture fixture)
     public async Task IdleSubject_WithADailyQuota_KeepsItsCountAcrossDeactivation()
     {
         var daily = await CreateAsync(new RateLimitPolicy($"daily-{Guid.NewGuid():N}"[..20], RateLimitAlgorithm.FixedWindow, 10, TimeSpan.FromDays(1)));
-        var limiter = fixture.Client.GetGrain<IRateLimiterGrain>($"idle-{Guid.NewGuid():N}");
+        var limiter = fixture.Client.GetRateLimiter($"idle-{Guid.NewGuid():N}");
         await limiter.Check(new RateLimitRequest([daily.Name], 7));
 
         await fixture.Cluster.DeactivateAsync(limiter);

@@ -89,7 +89,7 @@ public sealed class BurstCommand : Spectre.Console.Cli.AsyncCommand<BurstSetting
         }
 
         await using var connection = await RateLimitView.ConnectAsync(settings, cancellationToken);
-        var limiter = connection.Client.GetGrain<IRateLimiterGrain>(settings.Subject);
+        var limiter = connection.Client.GetRateLimiter(settings.Subject);
         var request = new RateLimitRequest(settings.PolicyNames);
         var shots = await AnsiConsole.Status().StartAsync($"sending {settings.Requests} requests over {Durations.Format(over)}…",
             _ => Burst.RunAsync(limiter, request, Burst.Schedule(settings.Requests, over), cancellationToken));

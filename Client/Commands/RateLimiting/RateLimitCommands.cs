@@ -104,7 +104,7 @@ public sealed class CheckCommand : AsyncCommand<CheckSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, CheckSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = await RateLimitView.ConnectAsync(settings, cancellationToken);
-        var decision = await connection.Client.GetGrain<IRateLimiterGrain>(settings.Subject).Check(new RateLimitRequest(settings.PolicyNames, settings.Cost));
+        var decision = await connection.Client.GetRateLimiter(settings.Subject).Check(new RateLimitRequest(settings.PolicyNames, settings.Cost));
         if (decision.Problem is not null)
         {
             return RateLimitView.Problem(decision.Problem);

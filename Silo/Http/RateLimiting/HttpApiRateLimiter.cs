@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Reliability.RateLimiting;
 using Reliability.Silo.Hosting;
@@ -29,7 +27,7 @@ public sealed class HttpApiRateLimiter(RequestDelegate next, IGrainFactory grain
         RateLimitDecision decision;
         try
         {
-            decision = await grains.GetGrain<IRateLimiterGrain>(subject).Check(new RateLimitRequest([policy]));
+            decision = await grains.GetRateLimiter(subject).Check(new RateLimitRequest([policy]));
         }
         catch (Exception ex) when (ErrorHandling.IsUnavailable(ex))
         {
@@ -56,11 +54,8 @@ public sealed class HttpApiRateLimiter(RequestDelegate next, IGrainFactory grain
     public string CallerOf(HttpContext http)
     {
         var key = http.Request.Headers[options.Value.ApiKeyHeader].ToString();
-        if (!string.IsNullOrEmpty(key))
-        {
-            return "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16].ToLowerInvariant();
-        }
-
-        return "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return string.IsNullOrEmpty(key)
+            ? "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown")
+            : Callers.OfApiKey(key);
     }
 }

@@ -48,7 +48,7 @@ public static class RateLimitEndpoints
             return Problems.BadRequest(error);
         }
 
-        var decision = await grains.GetGrain<IRateLimiterGrain>(body.Subject!).Check(new RateLimitRequest(policies, body.Cost));
+        var decision = await grains.GetRateLimiter(body.Subject!).Check(new RateLimitRequest(policies, body.Cost));
         return Respond(http, body.Subject!, decision);
     }
 

@@ -1,0 +1,51 @@
+using System.Collections.Immutable;
+
+namespace Reliability.Carts;
+
+/// <summary>One line of a cart, with the operation that added it (the idempotency scope and key).</summary>
+[GenerateSerializer, Immutable, Alias("carts.item")]
+public sealed record CartItem(string OperationId, string Sku, int Quantity, DateTimeOffset AddedAt);
+
+[GenerateSerializer, Immutable, Alias("carts.view")]
+public sealed record CartView(string CartId, ImmutableList<CartItem> Items)
+{
+    public int TotalQuantity => Items.Sum(i => i.Quantity);
+}
+
+/// <summary>The added line; <see cref="Duplicate"/> when this operation had already added it (nothing changed); or why not.</summary>
+[GenerateSerializer, Immutable, Alias("carts.add-result")]
+public sealed record AddItemResult(CartItem? Item, bool Duplicate, int ItemCount, string? Rejected = null);
+
+/// <summary>Cart ids, SKUs and quantities the API accepts.</summary>
+public static class CartRules
+{
+    public const int MaxItems = 500;
+    public const int MaxQuantity = 1_000;
+
+    public static FieldError? CheckCartId(string? cartId) => CheckName(cartId, "cartId");
+
+    public static FieldError? CheckSku(string? sku) => CheckName(sku, "sku");
+
+    public static FieldError? CheckQuantity(int? quantity) =>
+        quantity is null or < 1 or > MaxQuantity ? new FieldError("quantity", $"must be a whole number from 1 to {MaxQuantity} (got {quantity?.ToString() ?? "nothing"})") : null;
+
+    private static FieldError? CheckName(string? value, string field) =>
+        string.IsNullOrEmpty(value) || value.Length > 64 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? new FieldError(field, "must be 1-64 letters, digits, '-', '_' or '.'")
+            : null;
+}
+
+/// <summary>A cart (grain key <c>cart:id</c>). Adding an item is keyed by its operation: the same operation adds once.</summary>
+[Alias("carts.cart")]
+public interface ICartGrain : IGrainWithStringKey
+{
+    Task<AddItemResult> AddItem(string operationId, string sku, int quantity);
+
+    Task<CartView> Get();
+}
+
+public static class CartKeys
+{
+    /// <summary>The non-hex prefix keeps ids like "ab" and "AB" apart in the ADO.NET storage.</summary>
+    public static ICartGrain GetCart(this IGrainFactory grains, string cartId) => grains.GetGrain<ICartGrain>("cart:" + cartId);
+}

@@ -1,0 +1,31 @@
+using Orleans.Concurrency;
+
+namespace Reliability.Idempotency;
+
+/// <summary>
+/// The state machine of one idempotency key (grain key <c>scope:key</c>). Every transition is durable in
+/// PostgreSQL before the method returns; in particular a <see cref="IdempotencyOutcomeKind.Started"/> claim is.
+/// </summary>
+[Alias("idempotency.key")]
+public interface IIdempotencyKeyGrain : IGrainWithStringKey
+{
+    /// <summary>Claims the key for a request with this fingerprint, or says why not.</summary>
+    Task<IdempotencyOutcome> Begin(string fingerprint);
+
+    Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response);
+
+    /// <summary>Releases the key without a result: the operation failed before it had any effect.</summary>
+    Task<IdempotencyOutcome> Abandon(Guid leaseId);
+
+    /// <summary>
+    /// Returns when the key's record next changes (the execution under way completed or gave up), or after
+    /// <paramref name="maxWait"/> (capped at 4 s, below the grain call timeout). Lets duplicates wait for the
+    /// first execution instead of polling; it touches no state, so interleaving it is safe.
+    /// </summary>
+    [AlwaysInterleave]
+    Task WaitForChange(TimeSpan maxWait);
+
+    /// <summary>The key's durable record, or null when the key is free.</summary>
+    [AlwaysInterleave]
+    Task<IdempotencyRecord?> Get();
+}

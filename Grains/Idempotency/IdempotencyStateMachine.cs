@@ -1,0 +1,63 @@
+namespace Reliability.Idempotency;
+
+/// <summary>The next record (null = the key is free) and what to answer; <see cref="Changed"/> says whether to write.</summary>
+public readonly record struct IdempotencyTransition(IdempotencyRecord? Next, bool Changed, IdempotencyOutcome Outcome);
+
+/// <summary>
+/// The idempotency-key state machine as a table of transitions, pure and clock-injected:
+/// <code>
+/// state                    Begin(same fp)       Begin(other fp)   Complete(lease)          Abandon(lease)
+/// free (or expired)        → InProgress: Started  → InProgress      StaleLease               StaleLease
+/// InProgress, lease live   InProgress            Mismatch          → Completed: Accepted    → free: Accepted
+/// InProgress, lease gone   → InProgress (new lease): Started        → Completed: Accepted    → free: Accepted
+/// Completed                Completed (replay)    Mismatch          Accepted if same lease   StaleLease
+/// </code>
+/// Complete and Abandon with any other lease answer StaleLease and change nothing.
+/// </summary>
+public sealed class IdempotencyStateMachine(IdempotencyOptions options)
+{
+    private static readonly TimeSpan SuggestedRetry = TimeSpan.FromSeconds(1);
+
+    public IdempotencyTransition Begin(IdempotencyRecord? current, string fingerprint, DateTimeOffset now, Guid newLease)
+    {
+        var live = Live(current, now);
+        if (live is null || live is { Status: IdempotencyStatus.InProgress } && live.LeaseExpiresAt <= now)
+        {
+            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + options.Lease, null, null, now + options.Retention);
+            return new(claim, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, TookOverExpiredLease: live is not null));
+        }
+
+        return new(current, false, Observe(live, fingerprint, now));
+    }
+
+    public IdempotencyTransition Complete(IdempotencyRecord? current, Guid lease, StoredResponse response, DateTimeOffset now) => Live(current, now) switch
+    {
+        { Status: IdempotencyStatus.InProgress } held when held.LeaseId == lease =>
+            new(held with { Status = IdempotencyStatus.Completed, Response = response, CompletedAt = now, ExpiresAt = now + options.Retention }, true, IdempotencyOutcome.Accepted),
+        { Status: IdempotencyStatus.Completed } done when done.LeaseId == lease => new(current, false, IdempotencyOutcome.Accepted),
+        _ => new(current, false, IdempotencyOutcome.StaleLease),
+    };
+
+    public IdempotencyTransition Abandon(IdempotencyRecord? current, Guid lease, DateTimeOffset now) => Live(current, now) switch
+    {
+        { Status: IdempotencyStatus.InProgress } held when held.LeaseId == lease => new(null, true, IdempotencyOutcome.Accepted),
+        _ => new(current, false, IdempotencyOutcome.StaleLease),
+    };
+
+    /// <summary>
+    /// What a request that does not claim would be told: replay, wait, or mismatch. A free key answers
+    /// InProgress with no wait: the caller should Begin.
+    /// </summary>
+    public IdempotencyOutcome Observe(IdempotencyRecord? current, string fingerprint, DateTimeOffset now) => Live(current, now) switch
+    {
+        null => new IdempotencyOutcome(IdempotencyOutcomeKind.InProgress, RetryAfter: TimeSpan.Zero),
+        var record when record.Fingerprint != fingerprint => IdempotencyOutcome.Mismatch,
+        { Status: IdempotencyStatus.Completed } done => new IdempotencyOutcome(IdempotencyOutcomeKind.Completed, done.LeaseId, Response: done.Response),
+        var held => new IdempotencyOutcome(IdempotencyOutcomeKind.InProgress, RetryAfter: Clamp(held.LeaseExpiresAt - now, SuggestedRetry)),
+    };
+
+    /// <summary>The record, unless it has outlived its retention, in which case the key is free again.</summary>
+    public static IdempotencyRecord? Live(IdempotencyRecord? record, DateTimeOffset now) => record is not null && record.ExpiresAt > now ? record : null;
+
+    private static TimeSpan Clamp(TimeSpan value, TimeSpan max) => value < TimeSpan.Zero ? TimeSpan.Zero : value > max ? max : value;
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Reliability.Idempotency;
+
+namespace Reliability.Silo.Hosting;
+
+public static class IdempotencyHosting
+{
+    /// <summary>The key state machine with its timings, and the start of the sweep. Safe to call twice.</summary>
+    public static ISiloBuilder AddIdempotency(this ISiloBuilder silo, IdempotencyOptions? options = null)
+    {
+        var services = silo.Services;
+        if (services.Any(d => d.ServiceType == typeof(IdempotencyStateMachine)))
+        {
+            return silo;
+        }
+
+        options ??= new IdempotencyOptions();
+        options.Validate();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(new IdempotencyStateMachine(options));
+        services.AddHostedService<IdempotencySweepStarter>();
+        return silo;
+    }
+}

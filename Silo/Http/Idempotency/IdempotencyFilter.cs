@@ -1,0 +1,227 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Reliability.Idempotency;
+using Reliability.Silo.Hosting;
+
+namespace Reliability.Silo.Http.Idempotency;
+
+/// <summary>
+/// Exactly-once POSTs: the request's <c>Idempotency-Key</c> (scoped to the caller's API key) is claimed
+/// durably before the handler runs, and the handler's response is stored and replayed to every retry.
+/// <list type="bullet">
+/// <item>no or malformed key → 400; same key, different method, path or body → 422;</item>
+/// <item>first request → the handler's own response (e.g. 201);</item>
+/// <item>completed → 200 with the original body and <c>Idempotent-Replayed: true</c>;</item>
+/// <item>still running → 409 with Retry-After, or with <c>Prefer: wait=N</c> the original's result if it
+/// finishes within N seconds (duplicates wait for the one execution instead of running their own).</item>
+/// </list>
+/// What is stored: 2xx, 3xx and 5xx other than 503. Not stored (the key is released and a retry runs
+/// again): 4xx (validation, nothing happened), 503 and unhandled exceptions. A released key can be rerun
+/// safely because the handler passes <see cref="OperationIdItem"/> down to the effect, which applies an
+/// operation once (see CartGrain): the claim stops concurrent duplicates, the operation id makes the
+/// effect itself exactly-once when a first attempt's fate is unknown.
+/// </summary>
+public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<HttpApiOptions> options, ILogger<IdempotencyFilter> logger) : IEndpointFilter
+{
+    public const string HeaderName = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    public const string OperationIdItem = "idempotency.operation-id";
+
+    private static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
+    private static readonly string[] KeptHeaders = ["Location"];
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var keys = http.Request.Headers[HeaderName];
+        if (keys.Count > 1)
+        {
+            return Problems.BadRequest(new FieldError(HeaderName, "send the header once"));
+        }
+
+        var key = keys.ToString();
+        if (IdempotencyKeys.Check(key) is { } invalid)
+        {
+            return Problems.BadRequest(invalid);
+        }
+
+        var body = await ReadBodyAsync(http.Request);
+        if (body is null)
+        {
+            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The request body is too large.",
+                $"Bodies of at most {options.Value.MaxRequestBodyBytes} bytes are accepted (Http:MaxRequestBodyBytes).");
+        }
+
+        var scope = IdempotencyKeys.ScopeOf(http.Request.Headers[options.Value.ApiKeyHeader].ToString());
+        var grain = grains.GetIdempotencyKey(scope, key);
+        var fingerprint = Fingerprint(http.Request.Method, http.Request.Path, body);
+        var deadline = DateTimeOffset.UtcNow + PreferredWait(http.Request);
+        while (true)
+        {
+            var outcome = await grain.Begin(fingerprint);
+            switch (outcome.Kind)
+            {
+                case IdempotencyOutcomeKind.Started:
+                    return await ExecuteAsync(context, next, grain, outcome.LeaseId, IdempotencyKeys.GrainKey(scope, key));
+                case IdempotencyOutcomeKind.Completed:
+                    return new ReplayResult(outcome.Response!);
+                case IdempotencyOutcomeKind.Mismatch:
+                    return Problems.Create(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "The key was used for another request.",
+                        $"Idempotency-Key '{key}' was first used with a different method, path or body; use a new key for a new request.");
+            }
+
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return Problems.Create(StatusCodes.Status409Conflict, "request-in-progress", "The first request with this key is still running.",
+                    $"Retry after the Retry-After delay, or send 'Prefer: wait=<seconds>' to wait for its result.");
+            }
+
+            await grain.WaitForChange(remaining);
+        }
+    }
+
+    private async Task<object?> ExecuteAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, IIdempotencyKeyGrain grain, Guid lease, string operationId)
+    {
+        var http = context.HttpContext;
+        http.Items[OperationIdItem] = operationId;
+        var original = http.Response.Body;
+        using var captured = new MemoryStream();
+        try
+        {
+            var result = await next(context);
+            http.Response.Body = captured;
+            await (result as IResult ?? TypedResults.Ok(result)).ExecuteAsync(http);
+        }
+        catch
+        {
+            http.Response.Body = original;
+            await ReleaseAsync(grain, lease);
+            throw;
+        }
+
+        http.Response.Body = original;
+        var status = http.Response.StatusCode;
+        if (Stored(status))
+        {
+            var headers = KeptHeaders.Where(h => http.Response.Headers.ContainsKey(h))
+                .ToImmutableDictionary(h => h, h => http.Response.Headers[h].ToString());
+            try
+            {
+                await grain.Complete(lease, new StoredResponse(status, http.Response.ContentType, [.. captured.ToArray()], headers));
+            }
+            catch (Exception ex) when (ErrorHandling.IsUnavailable(ex))
+            {
+                // The effect happened; the claim stays open until its lease expires, and a retry then
+                // re-runs the handler, whose effect is keyed by the operation id and applies nothing twice.
+                LogCompleteFailed(ex.Message);
+            }
+        }
+        else
+        {
+            await ReleaseAsync(grain, lease);
+        }
+
+        captured.Position = 0;
+        await captured.CopyToAsync(original, http.RequestAborted);
+        return Results.Empty;
+    }
+
+    private async Task ReleaseAsync(IIdempotencyKeyGrain grain, Guid lease)
+    {
+        try
+        {
+            await grain.Abandon(lease);
+        }
+        catch (Exception ex) when (ErrorHandling.IsUnavailable(ex))
+        {
+            LogAbandonFailed(ex.Message);
+        }
+    }
+
+    private static bool Stored(int status) => status is < 400 or (>= 500 and not StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>Method, path and body: a retry must repeat all three.</summary>
+    public static string Fingerprint(string method, string path, byte[] body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{method}\n{path}\n"));
+        hash.AppendData(body);
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    /// <summary>The whole body (the handler reads it again), or null when it is over the limit.</summary>
+    private async Task<byte[]?> ReadBodyAsync(HttpRequest request)
+    {
+        request.EnableBuffering();
+        using var copy = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        try
+        {
+            while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0)
+            {
+                copy.Write(buffer, 0, read);
+                if (copy.Length > options.Value.MaxRequestBodyBytes)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+
+        request.Body.Position = 0;
+        return copy.ToArray();
+    }
+
+    /// <summary><c>Prefer: wait=N</c> (RFC 7240), capped at a minute.</summary>
+    private static TimeSpan PreferredWait(HttpRequest request)
+    {
+        foreach (var preference in request.Headers["Prefer"].SelectMany(v => (v ?? "").Split(',')))
+        {
+            var parts = preference.Trim().Split('=', 2);
+            if (parts.Length == 2 && parts[0].Equals("wait", StringComparison.OrdinalIgnoreCase)
+                && double.TryParse(parts[1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds))
+            {
+                var wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
+                return wait < MaxPreferWait ? wait : MaxPreferWait;
+            }
+        }
+
+        return TimeSpan.Zero;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key could not be completed; it stays claimed until its lease expires: {Reason}")]
+    private partial void LogCompleteFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key could not be released; it stays claimed until its lease expires: {Reason}")]
+    private partial void LogAbandonFailed(string reason);
+
+    /// <summary>The stored response, answered as 200 with the original body and headers.</summary>
+    private sealed class ReplayResult(StoredResponse response) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.Headers[ReplayedHeader] = "true";
+            if (response.ContentType is not null)
+            {
+                http.Response.ContentType = response.ContentType;
+            }
+
+            foreach (var (name, value) in response.Headers)
+            {
+                http.Response.Headers[name] = value;
+            }
+
+            await http.Response.Body.WriteAsync(response.Body.AsMemory(), http.RequestAborted);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Reliability.Idempotency;
+using Reliability.Infrastructure;
+using Reliability.Tests.Infrastructure;
+
+namespace Reliability.Tests.Idempotency;
+
+/// <summary>The key grain on 3-silo clusters of its own, with a 2 s lease and a 2 s retention, killing and stopping silos.</summary>
+public sealed class IdempotencyClusterTests
+{
+    private static readonly IdempotencyOptions ShortLease = new() { Lease = TimeSpan.FromSeconds(2) };
+    private static readonly IdempotencyOptions ShortTimings = new() { Lease = TimeSpan.FromSeconds(2), Retention = TimeSpan.FromSeconds(2), SweepGrace = TimeSpan.Zero };
+    private static readonly StoredResponse Created = new(201, "application/json", [.. "{\"created\":true}"u8], ImmutableDictionary<string, string>.Empty);
+
+    [Fact]
+    public async Task FiftyParallelBegins_FromThreeSilos_LetExactlyOneRun()
+    {
+        var (cluster, _) = await TestClusters.StartAsync("idem-parallel", idempotency: ShortTimings);
+        await using var _ = cluster;
+        var callers = cluster.Silos.Select(s => s.SiloHost.Services.GetRequiredService<IGrainFactory>()).ToList();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
+            callers[i % callers.Count].GetIdempotencyKey("public", "order-42").Begin("fp")));
+
+        Assert.Single(outcomes, o => o.Kind == IdempotencyOutcomeKind.Started);
+        Assert.All(outcomes.Where(o => o.Kind != IdempotencyOutcomeKind.Started), o => Assert.Equal(IdempotencyOutcomeKind.InProgress, o.Kind));
+    }
+
+    [Fact]
+    public async Task SiloHoldingAnInProgressKeyIsKilled_KeyAnswersInProgressUntilTheLeaseExpires_ThenARetryRunsOnce()
+    {
+        var (cluster, _) = await TestClusters.StartAsync("idem-kill", idempotency: ShortLease);
+        await using var _ = cluster;
+        var key = cluster.Client.GetIdempotencyKey("public", "payment-7");
+        var first = await key.Begin("fp");
+        await cluster.KillSiloAsync(cluster.HostOf(key));
+        var duringLease = await key.Begin("fp");
+        await Task.Delay(ShortLease.Lease);
+        var retry = await key.Begin("fp");
+        var lateOriginal = await key.Complete(first.LeaseId, Created with { StatusCode = 500 });
+        var retryDone = await key.Complete(retry.LeaseId, Created);
+        var replay = await key.Begin("fp");
+
+        Assert.Equal(IdempotencyOutcomeKind.Started, first.Kind);
+        Assert.Equal(IdempotencyOutcomeKind.InProgress, duringLease.Kind);
+        Assert.Equal(IdempotencyOutcomeKind.Started, retry.Kind);
+        Assert.True(retry.TookOverExpiredLease);
+        Assert.Equal(IdempotencyOutcomeKind.StaleLease, lateOriginal.Kind);
+        Assert.Equal(IdempotencyOutcomeKind.Accepted, retryDone.Kind);
+        Assert.Equal(201, replay.Response!.StatusCode);
+    }
+
+    [Fact]
+    public async Task CompletedKey_ReactivatedOnAnotherSilo_ReplaysTheSameStoredBody()
+    {
+        var (cluster, _) = await TestClusters.StartAsync("idem-replay", idempotency: new IdempotencyOptions());
+        await using var _ = cluster;
+        var key = cluster.Client.GetIdempotencyKey("public", "cart-add-1");
+        var started = await key.Begin("fp");
+        await key.Complete(started.LeaseId, Created);
+        var firstHost = cluster.HostOf(key);
+
+        await cluster.StopSiloAsync(firstHost);
+        var replay = await key.Begin("fp");
+
+        Assert.NotEqual(firstHost.SiloAddress, cluster.HostOf(key).SiloAddress);
+        Assert.Equal(IdempotencyOutcomeKind.Completed, replay.Kind);
+        Assert.Equal(Created.Body.ToArray(), replay.Response!.Body.ToArray());
+    }
+
+    [Fact]
+    public async Task RetentionExpiry_TheSweepRemovesTheRow_AndTheKeyStartsFreshAfterwards()
+    {
+        var (cluster, database) = await TestClusters.StartAsync("idem-sweep", silos: 1, idempotency: ShortTimings);
+        await using var _ = cluster;
+        var key = cluster.Client.GetIdempotencyKey("public", "expires");
+        var started = await key.Begin("fp");
+        await key.Complete(started.LeaseId, Created);
+        Assert.Equal(1, await CountRowsAsync(database));
+
+        await Task.Delay(ShortTimings.Retention + TimeSpan.FromMilliseconds(500));
+        var swept = await cluster.Client.GetGrain<IIdempotencySweeperGrain>(IIdempotencySweeperGrain.DefaultKey).SweepNow();
+        var again = await key.Begin("a new request");
+
+        Assert.Equal(1, swept);
+        Assert.Equal(IdempotencyOutcomeKind.Started, again.Kind);
+        Assert.Equal(1, await CountRowsAsync(database));
+    }
+
+    private static async Task<long> CountRowsAsync(DatabaseOptions database)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionStringFor(StoreNames.Idempotency));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleansstorage WHERE graintypestring = 'idempotency'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

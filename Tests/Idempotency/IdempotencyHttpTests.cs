@@ -1,0 +1,188 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Reliability.Carts;
+using Reliability.Idempotency;
+using Reliability.Silo.Http.Idempotency;
+using Reliability.Tests.Infrastructure;
+
+namespace Reliability.Tests.Idempotency;
+
+[Collection(SiloHostCollection.Name)]
+public sealed class IdempotencyHttpTests(SiloHostFixture silo)
+{
+    private readonly string _apiKey = $"client-{Guid.NewGuid():N}";
+    private readonly string _cart = $"cart{Guid.NewGuid():N}"[..20];
+
+    private HttpRequestMessage AddItem(string? key, string json = """{"sku":"book-1","quantity":1}""", string? prefer = null)
+    {
+        var request = silo.Request(HttpMethod.Post, $"/api/carts/{_cart}/items", json, apiKey: _apiKey);
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation(IdempotencyFilter.HeaderName, key);
+        }
+
+        if (prefer is not null)
+        {
+            request.Headers.Add("Prefer", prefer);
+        }
+
+        return request;
+    }
+
+    private async Task<CartView> CartAsync() =>
+        JsonSerializer.Deserialize<CartView>(await silo.Http.GetStringAsync($"/api/carts/{_cart}"), JsonSerializerOptions.Web)!;
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("tab\tinside")]
+    public async Task Post_WithoutAValidKey_Answers400_AndAddsNothing(string? key)
+    {
+        using var response = await silo.Http.SendAsync(AddItem(key));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Idempotency-Key", await response.Content.ReadAsStringAsync());
+        Assert.Empty((await CartAsync()).Items);
+    }
+
+    [Fact]
+    public async Task Post_WithANonAsciiKey_Answers400_AndAddsNothing()
+    {
+        using var utf8Headers = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 }) { BaseAddress = silo.Http.BaseAddress };
+
+        using var response = await utf8Headers.SendAsync(AddItem("café"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty((await CartAsync()).Items);
+    }
+
+    [Fact]
+    public async Task Post_WithAKeyOf256Characters_Answers400()
+    {
+        using var response = await silo.Http.SendAsync(AddItem(new string('k', 256)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task FirstPost_Answers201_EveryRetryAnswers200WithTheSameBodyMarkedReplayed()
+    {
+        using var first = await silo.Silos[0].SendAsync(AddItem("k1"));
+        using var retry = await silo.Silos[1].SendAsync(AddItem("k1"));
+        using var again = await silo.Silos[2].SendAsync(AddItem("k1"));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal($"/api/carts/{_cart}", first.Headers.Location?.ToString());
+        Assert.False(first.Headers.Contains(IdempotencyFilter.ReplayedHeader));
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues(IdempotencyFilter.ReplayedHeader).Single());
+        Assert.Equal(first.Headers.Location, retry.Headers.Location);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await retry.Content.ReadAsStringAsync());
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+        Assert.Single((await CartAsync()).Items);
+    }
+
+    [Fact]
+    public async Task SameKey_WithADifferentBody_Answers422()
+    {
+        using var first = await silo.Http.SendAsync(AddItem("k2"));
+        using var other = await silo.Http.SendAsync(AddItem("k2", """{"sku":"book-2","quantity":1}"""));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, other.StatusCode);
+        Assert.Contains("idempotency-key-reused", await other.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task SameKey_FromAnotherApiKey_IsAnotherKey()
+    {
+        using var mine = await silo.Http.SendAsync(AddItem("shared"));
+        var theirs = silo.Request(HttpMethod.Post, $"/api/carts/{_cart}/items", """{"sku":"book-1","quantity":1}""", apiKey: "someone-else");
+        theirs.Headers.Add(IdempotencyFilter.HeaderName, "shared");
+        using var theirResponse = await silo.Http.SendAsync(theirs);
+
+        Assert.Equal(HttpStatusCode.Created, mine.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, theirResponse.StatusCode);
+        Assert.Equal(2, (await CartAsync()).Items.Count);
+    }
+
+    [Fact]
+    public async Task KeyInProgress_Answers409WithRetryAfter()
+    {
+        var claim = await ClaimAsync("k3");
+
+        using var response = await silo.Http.SendAsync(AddItem("k3"));
+
+        Assert.Equal(IdempotencyOutcomeKind.Started, claim.Outcome.Kind);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single()), 1, 30);
+        Assert.Empty((await CartAsync()).Items);
+    }
+
+    [Fact]
+    public async Task PreferWait_OnAKeyInProgress_AnswersTheOriginalsResultWhenItFinishesInTime()
+    {
+        var claim = await ClaimAsync("k4");
+        var waiting = silo.Silos[1].SendAsync(AddItem("k4", prefer: "wait=10"));
+        await Task.Delay(300);
+
+        await claim.Grain.Complete(claim.Outcome.LeaseId, new StoredResponse(201, "application/json", [.. "{\"from\":\"original\"}"u8], ImmutableDictionary<string, string>.Empty));
+        using var response = await waiting;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("{\"from\":\"original\"}", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ValidationFailure_IsNotStored_SoTheSameKeyWorksOnceTheBodyIsFixed()
+    {
+        using var invalid = await silo.Http.SendAsync(AddItem("k5", """{"sku":"book-1","quantity":0}"""));
+        using var fixedBody = await silo.Http.SendAsync(AddItem("k5"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("quantity", await invalid.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Created, fixedBody.StatusCode);
+    }
+
+    [Fact]
+    public async Task FiftyParallelPosts_SpreadOverThreeSilos_AddOneItem_AndWaitingOnesGetTheOriginal()
+    {
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
+            silo.Silos[i % silo.Silos.Count].SendAsync(AddItem("k6", prefer: "wait=10"))));
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.Equal(49, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Single(bodies.Distinct());
+        Assert.Single((await CartAsync()).Items);
+    }
+
+    [Fact]
+    public async Task FiftyParallelPosts_WithoutWaiting_AddOneItem_OthersAnswer409Or200()
+    {
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => silo.Silos[i % silo.Silos.Count].SendAsync(AddItem("k7"))));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.OK, HttpStatusCode.Conflict }));
+        Assert.Single((await CartAsync()).Items);
+    }
+
+    [Fact]
+    public async Task Post_WithABodyOverTheLimit_Answers413()
+    {
+        var huge = $$"""{"sku":"book-1","quantity":1,"note":"{{new string('x', 70_000)}}"}""";
+
+        using var response = await silo.Http.SendAsync(AddItem("k8", huge));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    private async Task<(IIdempotencyKeyGrain Grain, IdempotencyOutcome Outcome)> ClaimAsync(string key)
+    {
+        var grain = ((IGrainFactory)silo.Services.GetService(typeof(IGrainFactory))!).GetIdempotencyKey(IdempotencyKeys.ScopeOf(_apiKey), key);
+        var fingerprint = IdempotencyFilter.Fingerprint("POST", $"/api/carts/{_cart}/items", Encoding.UTF8.GetBytes("""{"sku":"book-1","quantity":1}"""));
+        return (grain, await grain.Begin(fingerprint));
+    }
+}
