@@ -1,5 +1,6 @@
 using Reliability.Client.Bench;
 using Reliability.Client.Commands;
+using Reliability.Client.Commands.Idempotency;
 using Reliability.Client.Commands.RateLimiting;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
@@ -52,10 +53,19 @@ app.Configure(config =>
             .WithExample("ratelimit", "burst", "alice", "--policy", "api", "--requests", "60", "--over", "3s");
         ratelimit.AddCommand<StatsCommand>("stats").WithDescription("Allowed, denied and shadow-denied decisions per policy.");
     });
+    config.AddBranch("idem", idem =>
+    {
+        idem.SetDescription("Idempotency keys: exactly-once POSTs.");
+        idem.AddCommand<TryCommand>("try").WithDescription("Add an item to a cart over HTTP with an Idempotency-Key; repeat with the same key to see the replay.")
+            .WithExample("idem", "try", "my-cart", "--key", "order-1", "--silo", "1");
+        idem.AddCommand<ShowCommand>("show").WithDescription("The durable record of a key: status, lease, stored response.");
+        idem.AddCommand<CartCommand>("cart").WithDescription("What a cart holds.");
+    });
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Benchmarks; results and how to read them: docs/benchmarks.md.");
         bench.AddCommand<BenchRateLimitCommand>("ratelimit").WithDescription("Decisions/s and latency vs an empty grain and a Redis Lua token bucket; memory per bucket.");
+        bench.AddCommand<BenchIdempotencyCommand>("idempotency").WithDescription("First-time claims and replays vs the same done directly in PostgreSQL.");
         bench.AddCommand<BenchClusterCommand>("cluster").WithDescription("Silo cold start, cluster formation, and recovery after kill -9.");
     });
     config.SetExceptionHandler((exception, _) =>

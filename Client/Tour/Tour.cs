@@ -9,6 +9,7 @@ public static class Tour
     [
         new ClusterChapter(),
         new RateLimitingChapter(),
+        new IdempotencyChapter(),
     ];
 
     public static async Task RunAsync(TourContext context, CancellationToken cancellationToken)

@@ -7,6 +7,8 @@ public sealed record TourContext(ClusterConnection Connection, IReadOnlyList<str
 {
     public IClusterClient Client => Connection.Client;
 
+    public ClusterTarget Target => Connection.Target with { HttpUrls = HttpUrls };
+
     /// <summary>A suffix that keeps each tour run's keys apart, so a second tour starts from clean state.</summary>
     public string RunId { get; } = DateTime.UtcNow.ToString("HHmmss");
 }

@@ -1,0 +1,167 @@
+using System.Collections.Immutable;
+using System.ComponentModel;
+using Npgsql;
+using Reliability.Client.Infrastructure;
+using Reliability.Idempotency;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Reliability.Client.Bench;
+
+/// <summary>
+/// <c>bench idempotency</c>: first-time Begin + Complete pairs (two durable writes each) and replays,
+/// through the key grains, against the same claim / complete / replay written directly in PostgreSQL —
+/// the design a user would otherwise pick — in the same run, on the same server.
+/// </summary>
+public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--silos <N>")]
+        [DefaultValue(1)]
+        public int Silos { get; init; } = 1;
+
+        [CommandOption("--in-flight <N>")]
+        [DefaultValue(64)]
+        public int InFlight { get; init; } = 64;
+
+        [CommandOption("--duration <DURATION>")]
+        [DefaultValue("10s")]
+        public string Duration { get; init; } = "10s";
+
+        [CommandOption("--rounds <N>")]
+        [DefaultValue(3)]
+        public int Rounds { get; init; } = 3;
+
+        [CommandOption("--replay-keys <N>")]
+        [Description("Completed keys the replay scenarios read (default 10,000).")]
+        [DefaultValue(10_000)]
+        public int ReplayKeys { get; init; } = 10_000;
+    }
+
+    private static readonly StoredResponse Response = new(201, "application/json", [.. "{\"item\":{\"sku\":\"book-1\",\"quantity\":1}}"u8], ImmutableDictionary<string, string>.Empty);
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(1))
+        {
+            throw new CommandException($"--duration must be at least 1s (got '{settings.Duration}').");
+        }
+
+        AnsiConsole.MarkupLine($"[bold]bench idempotency[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: " +
+                               $"{settings.Silos} silo(s), {settings.InFlight} in flight, {Durations.Format(duration)} × {settings.Rounds} rounds");
+        await using var bench = await BenchCluster.CreateAsync("idempotency", cancellationToken);
+        await bench.StartSilosAsync(settings.Silos, cancellationToken);
+        await using var connection = await ClusterConnection.ConnectAsync(bench.Target, cancellationToken);
+        var client = connection.Client;
+        var direct = await DirectPostgres.CreateAsync(bench.Postgres.ConnectionString("bench"), settings.InFlight, cancellationToken);
+        await using var _ = direct;
+
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await AnsiConsole.Status().StartAsync($"completing {settings.ReplayKeys:N0} keys to replay…", async _ =>
+        {
+            await Parallel.ForAsync(0, settings.ReplayKeys, new ParallelOptions { MaxDegreeOfParallelism = settings.InFlight }, async (i, _) =>
+            {
+                var key = client.GetIdempotencyKey("bench", $"replay-{run}-{i}");
+                var started = await key.Begin("fp");
+                await key.Complete(started.LeaseId, Response);
+                await direct.ClaimAndCompleteAsync($"replay-{run}-{i}");
+            });
+        });
+
+        var scenarios = new List<(string Name, Func<long, ValueTask> Operation)>
+        {
+            ("grain: Begin + Complete of a new key", async i =>
+            {
+                var key = client.GetIdempotencyKey("bench", $"new-{run}-{i}");
+                var started = await key.Begin("fp");
+                Require(started.Kind == IdempotencyOutcomeKind.Started);
+                Require((await key.Complete(started.LeaseId, Response)).Kind == IdempotencyOutcomeKind.Accepted);
+            }),
+            ("PostgreSQL: INSERT … ON CONFLICT claim + UPDATE", async i => await direct.ClaimAndCompleteAsync($"new-{run}-{i}")),
+            ("grain: replay of a completed key", async i =>
+                Require((await client.GetIdempotencyKey("bench", $"replay-{run}-{i % settings.ReplayKeys}").Begin("fp")).Kind == IdempotencyOutcomeKind.Completed)),
+            ("PostgreSQL: SELECT replay", async i => Require(await direct.ReplayAsync($"replay-{run}-{i % settings.ReplayKeys}"))),
+        };
+
+        var rounds = scenarios.ToDictionary(s => s.Name, _ => new List<LoadResult>());
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            foreach (var (name, operation) in scenarios)
+            {
+                var result = await AnsiConsole.Status().StartAsync($"round {round}/{settings.Rounds}: {name}…",
+                    _ => LoadRunner.RunAsync(name, settings.InFlight, round == 1 ? duration / 3 : TimeSpan.FromSeconds(1), duration, operation, cancellationToken));
+                rounds[name].Add(result);
+            }
+        }
+
+        var results = scenarios.Select(s => rounds[s.Name].OrderBy(r => r.PerSecond).ElementAt(settings.Rounds / 2) with { Errors = rounds[s.Name].Sum(r => r.Errors) }).ToList();
+        var table = new Table().AddColumns("scenario", "ops/s (median)", "p50 ms", "p99 ms", "errors", "ops/s of each round");
+        foreach (var r in results)
+        {
+            table.AddRow(r.Name, r.PerSecond.ToString("N0"), r.P50Ms.ToString("0.00"), r.P99Ms.ToString("0.00"), r.Errors.ToString(),
+                string.Join(" ", rounds[r.Name].Select(x => (x.PerSecond / 1000).ToString("0.0") + "k")));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"first-time pairs: {results[0].PerSecond / results[1].PerSecond:0.00}× the direct PostgreSQL path (target ≥ 0.8×)");
+        AnsiConsole.MarkupLine($"replays: {results[2].PerSecond / results[3].PerSecond:0.00}× the PostgreSQL SELECT (target ≥ 3×)");
+        return 0;
+    }
+
+    private static void Require(bool condition)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("Unexpected outcome.");
+        }
+    }
+
+    /// <summary>The reference: the same three steps as plain SQL on one table, through Npgsql's pool.</summary>
+    private sealed class DirectPostgres(NpgsqlDataSource source) : IAsyncDisposable
+    {
+        private static readonly byte[] Body = Response.Body.ToArray();
+
+        public static async Task<DirectPostgres> CreateAsync(string connectionString, int inFlight, CancellationToken cancellationToken)
+        {
+            var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = inFlight + 8 }.ConnectionString);
+            await using var command = source.CreateCommand(
+                """
+                CREATE TABLE IF NOT EXISTS bench_idempotency (
+                    key text PRIMARY KEY, status smallint NOT NULL, fingerprint text NOT NULL, lease uuid NOT NULL,
+                    response_status int, response bytea, created_at timestamptz NOT NULL DEFAULT now())
+                """);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return new DirectPostgres(source);
+        }
+
+        public async Task ClaimAndCompleteAsync(string key)
+        {
+            var lease = Guid.NewGuid();
+            await using (var claim = source.CreateCommand(
+                "INSERT INTO bench_idempotency (key, status, fingerprint, lease) VALUES ($1, 1, 'fp', $2) ON CONFLICT DO NOTHING RETURNING 1"))
+            {
+                claim.Parameters.AddWithValue(key);
+                claim.Parameters.AddWithValue(lease);
+                Require(await claim.ExecuteScalarAsync() is not null);
+            }
+
+            await using var complete = source.CreateCommand(
+                "UPDATE bench_idempotency SET status = 2, response_status = 201, response = $3 WHERE key = $1 AND lease = $2");
+            complete.Parameters.AddWithValue(key);
+            complete.Parameters.AddWithValue(lease);
+            complete.Parameters.AddWithValue(Body);
+            Require(await complete.ExecuteNonQueryAsync() == 1);
+        }
+
+        public async Task<bool> ReplayAsync(string key)
+        {
+            await using var replay = source.CreateCommand("SELECT response_status, response FROM bench_idempotency WHERE key = $1 AND status = 2");
+            replay.Parameters.AddWithValue(key);
+            await using var reader = await replay.ExecuteReaderAsync();
+            return await reader.ReadAsync() && reader.GetInt32(0) == 201;
+        }
+
+        public ValueTask DisposeAsync() => source.DisposeAsync();
+    }
+}
