@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Reliability.Client.Bench;
 using Reliability.Client.Commands;
 using Reliability.Client.Commands.Idempotency;
@@ -17,6 +18,13 @@ Console.CancelKeyPress += (_, e) =>
         cancellation.Cancel();
     }
 };
+
+// SIGTERM (kill, docker stop, systemd) winds down the same way as Ctrl-C.
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancellation.Cancel();
+});
 
 // Tables written to a file or a pipe would otherwise wrap at 80 columns.
 if (Console.IsOutputRedirected)

@@ -24,6 +24,7 @@ public static class SiloApplication
         builder.AddToolkitSilo(settings);
         builder.Services.AddToolkitHealth();
         builder.Services.AddToolkitProblems();
+        builder.Services.AddHostedService<ParentWatch>();
 
         var app = builder.Build();
         app.UseToolkitProblems();

@@ -69,16 +69,18 @@ public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyComma
             });
         });
 
+        // New keys must be new in every round: the load runner numbers operations from zero each time.
+        var epoch = 0;
         var scenarios = new List<(string Name, Func<long, ValueTask> Operation)>
         {
             ("grain: Begin + Complete of a new key", async i =>
             {
-                var key = client.GetIdempotencyKey("bench", $"new-{run}-{i}");
+                var key = client.GetIdempotencyKey("bench", $"new-{run}-{epoch}-{i}");
                 var started = await key.Begin("fp");
                 Require(started.Kind == IdempotencyOutcomeKind.Started);
                 Require((await key.Complete(started.LeaseId, Response)).Kind == IdempotencyOutcomeKind.Accepted);
             }),
-            ("PostgreSQL: INSERT … ON CONFLICT claim + UPDATE", async i => await direct.ClaimAndCompleteAsync($"new-{run}-{i}")),
+            ("PostgreSQL: INSERT … ON CONFLICT claim + UPDATE", async i => await direct.ClaimAndCompleteAsync($"new-{run}-{epoch}-{i}")),
             ("grain: replay of a completed key", async i =>
                 Require((await client.GetIdempotencyKey("bench", $"replay-{run}-{i % settings.ReplayKeys}").Begin("fp")).Kind == IdempotencyOutcomeKind.Completed)),
             ("PostgreSQL: SELECT replay", async i => Require(await direct.ReplayAsync($"replay-{run}-{i % settings.ReplayKeys}"))),
@@ -89,6 +91,7 @@ public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyComma
         {
             foreach (var (name, operation) in scenarios)
             {
+                epoch++;
                 var result = await AnsiConsole.Status().StartAsync($"round {round}/{settings.Rounds}: {name}…",
                     _ => LoadRunner.RunAsync(name, settings.InFlight, round == 1 ? duration / 3 : TimeSpan.FromSeconds(1), duration, operation, cancellationToken));
                 rounds[name].Add(result);

@@ -38,6 +38,8 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Orleans:SiloPort"] = endpoint.SiloPort.ToString(),
             ["Orleans:GatewayPort"] = endpoint.GatewayPort.ToString(),
             ["Http:Port"] = endpoint.HttpPort.ToString(),
+            // The silo stops by itself if this process dies without stopping it.
+            ["Lifetime:ExitWithParent"] = Environment.ProcessId.ToString(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

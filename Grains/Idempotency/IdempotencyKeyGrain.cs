@@ -13,7 +13,13 @@ namespace Reliability.Idempotency;
 /// Two activations of one key can exist for a moment when a silo fails; the version check of the store
 /// then lets exactly one claim win, and the other re-reads and answers InProgress.
 /// </para>
+/// <para>
+/// Retries come soon after the first request, so an idle key is collected after two minutes rather than
+/// Orleans' fifteen: a busy API creates keys by the thousand per second, and a later replay simply
+/// reads the row again.
+/// </para>
 /// </summary>
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, TimeProvider time) : Grain, IIdempotencyKeyGrain
 {
     private const string StateName = "idempotency";

@@ -47,8 +47,26 @@ public sealed class DatabaseOptions
         }
 
         builder.ApplicationName ??= "reliability";
+        // The providers send the same few statements over and over: let Npgsql prepare them on each
+        // pooled connection so PostgreSQL parses and plans them once, not per call. Nothing here sets
+        // session state, so pooled connections need no reset (DISCARD ALL) either. Both can be
+        // overridden in the connection string.
+        if (!HasKey(builder, "Max Auto Prepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!HasKey(builder, "No Reset On Close"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
         return builder.ConnectionString;
     }
+
+    private static bool HasKey(NpgsqlConnectionStringBuilder builder, string key) =>
+        builder.Keys.Cast<string>().Any(k => string.Equals(k.Replace(" ", ""), key.Replace(" ", ""), StringComparison.OrdinalIgnoreCase) && builder[k] is not null && builder.ShouldSerialize(k));
 
     private static NpgsqlConnectionStringBuilder Parse(string connectionString, string setting)
     {
