@@ -2,6 +2,7 @@ using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
 using Reliability.Silo.Http.Idempotency;
 using Reliability.Silo.Http.RateLimiting;
+using Reliability.Silo.Http.Sagas;
 
 namespace Reliability.Silo;
 
@@ -33,6 +34,7 @@ public static class SiloApplication
         app.MapDashboard();
         app.MapRateLimiting();
         app.MapCarts();
+        app.MapSagas();
         return app;
     }
 

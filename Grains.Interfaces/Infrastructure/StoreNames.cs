@@ -17,4 +17,22 @@ public static class StoreNames
 
     /// <summary>Shopping carts, the textbook example of an idempotent POST.</summary>
     public const string Carts = "carts";
+
+    /// <summary>Saga orchestration: the sagas table (state, history, status).</summary>
+    public const string Sagas = "sagas";
+
+    /// <summary>The order service's events.</summary>
+    public const string Orders = "orders";
+
+    /// <summary>The inventory service's events (per SKU: on hand, reserved).</summary>
+    public const string Inventory = "inventory";
+
+    /// <summary>The payment service's events (per payment record).</summary>
+    public const string Payments = "payments";
+
+    /// <summary>The account service's events (per account: balance).</summary>
+    public const string Accounts = "accounts";
+
+    /// <summary>The four event-sourced services, each with an event table of its own.</summary>
+    public static readonly IReadOnlyList<string> EventStores = [Orders, Inventory, Payments, Accounts];
 }

@@ -9,6 +9,8 @@ public static class SqlScripts
     public const string OrleansClustering = "10-orleans-clustering.sql";
     public const string OrleansReminders = "20-orleans-reminders.sql";
     public const string OrleansPersistence = "30-orleans-persistence.sql";
+    public const string EventStore = "40-event-store.sql";
+    public const string Sagas = "50-sagas.sql";
 
     private static readonly ConcurrentDictionary<string, string> Cache = new();
 

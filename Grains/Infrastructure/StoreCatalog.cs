@@ -12,6 +12,8 @@ public static class StoreCatalog
         new(StoreNames.RateLimiting, GrainState, IsGrainStorage: true),
         new(StoreNames.Idempotency, GrainState, IsGrainStorage: true),
         new(StoreNames.Carts, GrainState, IsGrainStorage: true),
+        new(StoreNames.Sagas, [SqlScripts.Sagas], IsGrainStorage: false),
+        .. StoreNames.EventStores.Select(name => new StoreDefinition(name, [SqlScripts.EventStore], IsGrainStorage: false)),
     ];
 
     public static IEnumerable<StoreDefinition> GrainStorage => All.Where(s => s.IsGrainStorage);

@@ -32,6 +32,7 @@ public static class SiloHosting
 
             orleans.AddRateLimiting();
             orleans.AddIdempotency(settings.Idempotency);
+            orleans.AddSagas(settings.Sagas);
             orleans.AddDashboard();
         });
 

@@ -1,10 +1,11 @@
 using Reliability.Idempotency;
 using Reliability.Infrastructure;
+using Reliability.Sagas;
 
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database, IdempotencyOptions Idempotency)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
@@ -12,9 +13,11 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
         var http = Bind<HttpSettings>(configuration, HttpSettings.SectionName);
         var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.SectionName);
         var idempotency = Bind<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName);
+        var sagas = Bind<SagaOptions>(configuration, SagaOptions.SectionName);
         silo.Validate();
         http.Validate();
         idempotency.Validate();
+        sagas.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
             throw new StartupException(
@@ -22,7 +25,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, database, idempotency);
+        return new ToolkitSettings(silo, http, database, idempotency, sagas);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

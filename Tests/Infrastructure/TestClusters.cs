@@ -4,6 +4,7 @@ using Orleans.Configuration;
 using Orleans.TestingHost;
 using Reliability.Idempotency;
 using Reliability.Infrastructure;
+using Reliability.Sagas;
 using Reliability.Silo.Hosting;
 
 namespace Reliability.Tests.Infrastructure;
@@ -15,7 +16,8 @@ namespace Reliability.Tests.Infrastructure;
 public static class TestClusters
 {
     public static async Task<(InProcessTestCluster Cluster, DatabaseOptions Database)> StartAsync(
-        string purpose, short silos = 3, Action<ISiloBuilder>? configureSilo = null, IdempotencyOptions? idempotency = null)
+        string purpose, short silos = 3, Action<ISiloBuilder>? configureSilo = null, IdempotencyOptions? idempotency = null,
+        SagaOptions? sagas = null, int? faultSeed = null)
     {
         var database = new DatabaseOptions { ConnectionString = await TestDatabase.CreateAsync(purpose) };
         foreach (var store in StoreCatalog.All)
@@ -30,7 +32,8 @@ public static class TestClusters
         {
             silo.UseToolkitClustering(database).AddToolkitStorage(database).AddToolkitReminders(database)
                 .AddRateLimiting()
-                .AddIdempotency(idempotency);
+                .AddIdempotency(idempotency)
+                .AddSagas(sagas, faultSeed);
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client

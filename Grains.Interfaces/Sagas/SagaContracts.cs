@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+
+namespace Reliability.Sagas;
+
+/// <summary>One step: an action on a participant and the compensation that undoes it (none for a last step that cannot fail after it).</summary>
+[GenerateSerializer, Immutable, Alias("sagas.step")]
+public sealed record SagaStep(string Name, SagaCommand Action, SagaCommand? Compensation);
+
+/// <summary>What to run: a kind (place-order, transfer) and its steps in order.</summary>
+[GenerateSerializer, Immutable, Alias("sagas.definition")]
+public sealed record SagaDefinition(string Kind, ImmutableArray<SagaStep> Steps);
+
+public enum SagaStatus
+{
+    /// <summary>Running its steps forward.</summary>
+    Running,
+
+    /// <summary>A step failed (or the saga was cancelled): undoing the completed steps in reverse.</summary>
+    Compensating,
+
+    /// <summary>Every step ran.</summary>
+    Completed,
+
+    /// <summary>Every completed step was undone.</summary>
+    Compensated,
+
+    /// <summary>A compensation kept failing: parked for an operator, who can retry it.</summary>
+    Failed,
+}
+
+public static class SagaStatuses
+{
+    public static bool IsTerminal(this SagaStatus status) => status is SagaStatus.Completed or SagaStatus.Compensated or SagaStatus.Failed;
+}
+
+/// <summary>One line of a saga's timeline: a step's attempt starting or ending, how, and on which silo.</summary>
+[GenerateSerializer, Immutable, Alias("sagas.history-entry")]
+public sealed record SagaHistoryEntry(int Step, string StepName, bool Compensation, int Attempt, string Outcome, string? Detail, DateTimeOffset At, string Silo);
+
+[GenerateSerializer, Immutable, Alias("sagas.view")]
+public sealed record SagaView(
+    string SagaId,
+    string Kind,
+    SagaStatus Status,
+    int Cursor,
+    ImmutableArray<SagaStep> Steps,
+    ImmutableArray<SagaHistoryEntry> History,
+    string? FailureReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// The orchestrator of one saga (key: saga id). It persists "about to run step i" before calling the
+/// participant and the outcome after, so it resumes from its last persisted point on any silo; a
+/// reminder keeps it alive while it is not terminal.
+/// </summary>
+[Alias("sagas.saga")]
+public interface ISagaGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the saga, or, if it already exists, answers what it is doing (one id starts one saga).</summary>
+    Task<SagaView> Start(SagaDefinition definition);
+
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<SagaView?> Get();
+
+    /// <summary>Waits up to <paramref name="maxWait"/> (at most 4 s per call) for a terminal state, then answers the current view.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<SagaView?> WaitForTerminal(TimeSpan maxWait);
+
+    /// <summary>A running saga stops and compensates what it did. False if it is not running.</summary>
+    Task<bool> Cancel(string reason);
+
+    /// <summary>A parked (Failed) saga resumes its compensations. False if it is not parked.</summary>
+    Task<bool> Retry();
+}
+
+/// <summary>A saga as listed: id, kind, status, when it last moved.</summary>
+[GenerateSerializer, Immutable, Alias("sagas.summary")]
+public sealed record SagaSummary(string SagaId, string Kind, SagaStatus Status, int Cursor, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>Reads the saga table: list by status, for operators.</summary>
+[Alias("sagas.directory")]
+public interface ISagaDirectoryGrain : IGrainWithIntegerKey
+{
+    Task<ImmutableArray<SagaSummary>> List(SagaStatus? status, int limit);
+
+    Task<ImmutableDictionary<SagaStatus, long>> Counts();
+}

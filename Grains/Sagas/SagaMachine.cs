@@ -1,0 +1,140 @@
+namespace Reliability.Sagas;
+
+/// <summary>
+/// The saga's transitions as a table, pure (time and randomness are passed in):
+/// <code>
+/// status        outcome of the step at the cursor        next
+/// Running       succeeded                                 cursor + 1; Completed after the last step
+/// Running       rejected (business rule)                  Compensating from cursor − 1
+/// Running       failed, attempts left                     same step after backoff with jitter
+/// Running       failed, no attempts left                  Compensating from cursor (its effect is unknown)
+/// Compensating  succeeded                                 previous step with a compensation; Compensated below 0
+/// Compensating  rejected or failed, attempts left         same compensation after backoff
+/// Compensating  rejected or failed, no attempts left      Failed (parked for an operator)
+/// Running       Cancel                                    Compensating from cursor − 1 (cursor if in flight)
+/// Failed        Retry                                     Compensating at the same step, attempts reset
+/// </code>
+/// Compensations undo an action only if it took effect, so compensating a step whose action was
+/// rejected or never arrived is harmless.
+/// </summary>
+public sealed class SagaMachine(SagaOptions options)
+{
+    public SagaState Start(string sagaId, SagaDefinition definition, DateTimeOffset now)
+    {
+        if (definition.Steps.IsDefaultOrEmpty)
+        {
+            throw new ArgumentException("A saga needs at least one step.", nameof(definition));
+        }
+
+        return new SagaState(sagaId, definition.Kind, definition.Steps, SagaStatus.Running, 0, 0, false, null, [], null, now, now);
+    }
+
+    /// <summary>The command id of a step's action or compensation: the saga, the step, and which of the two.</summary>
+    public static string CommandId(string sagaId, int step, bool compensation) => compensation ? $"{sagaId}/{step}/undo" : $"{sagaId}/{step}";
+
+    public SagaAction Next(SagaState state, DateTimeOffset now)
+    {
+        if (state.Status.IsTerminal())
+        {
+            return SagaAction.Finished;
+        }
+
+        if (state.NextAttemptAt is { } at && at > now)
+        {
+            return new SagaAction(SagaActionKind.Wait, state.Cursor, state.Status == SagaStatus.Compensating, null, at - now);
+        }
+
+        var step = state.Steps[state.Cursor];
+        return state.Status == SagaStatus.Running
+            ? new SagaAction(SagaActionKind.Run, state.Cursor, false, step.Action, TimeSpan.Zero)
+            : new SagaAction(SagaActionKind.Run, state.Cursor, true, step.Compensation, TimeSpan.Zero);
+    }
+
+    /// <summary>"About to run": persisted before the participant is called, by <paramref name="silo"/>.</summary>
+    public SagaState Begin(SagaState state, DateTimeOffset now, string silo = "")
+    {
+        var compensation = state.Status == SagaStatus.Compensating;
+        var attempt = state.Attempt + 1;
+        return state with
+        {
+            Attempt = attempt,
+            InFlight = true,
+            NextAttemptAt = null,
+            History = state.History.Add(Entry(state, compensation, attempt, "started", null, now, silo)),
+            UpdatedAt = now,
+        };
+    }
+
+    /// <summary>The outcome of the attempt in flight. <paramref name="random"/> in [0, 1) sets the jitter of a retry.</summary>
+    public SagaState Record(SagaState state, StepOutcome outcome, DateTimeOffset now, double random, string silo = "")
+    {
+        var compensation = state.Status == SagaStatus.Compensating;
+        var history = state.History.Add(Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo));
+        var settled = state with { History = history, InFlight = false, UpdatedAt = now };
+        var attemptsLeft = state.Attempt < (compensation ? options.MaxCompensationAttempts : options.MaxAttempts);
+
+        return (compensation, outcome.Kind) switch
+        {
+            (false, StepOutcomeKind.Succeeded) when state.Cursor + 1 == state.Steps.Length =>
+                settled with { Status = SagaStatus.Completed, Cursor = state.Steps.Length, Attempt = 0 },
+            (false, StepOutcomeKind.Succeeded) => settled with { Cursor = state.Cursor + 1, Attempt = 0 },
+            (false, StepOutcomeKind.Rejected) => Compensate(settled, state.Cursor - 1, $"step {state.Steps[state.Cursor].Name} was rejected: {outcome.Detail}"),
+            (false, _) when attemptsLeft => settled with { NextAttemptAt = now + Backoff(state.Attempt, random) },
+            (false, _) => Compensate(settled, state.Cursor, $"step {state.Steps[state.Cursor].Name} failed {state.Attempt} times: {outcome.Detail}"),
+            (true, StepOutcomeKind.Succeeded) => Compensate(settled, state.Cursor - 1, settled.FailureReason),
+            (true, _) when attemptsLeft => settled with { NextAttemptAt = now + Backoff(state.Attempt, random) },
+            (true, _) => settled with
+            {
+                Status = SagaStatus.Failed,
+                FailureReason = $"compensation of {state.Steps[state.Cursor].Name} failed {state.Attempt} times: {outcome.Detail}; parked for an operator",
+            },
+        };
+    }
+
+    /// <summary>Stops a running saga and undoes what it did. Null if it is not running.</summary>
+    public SagaState? Cancel(SagaState state, string reason, DateTimeOffset now) => state.Status == SagaStatus.Running
+        ? Compensate(state with { UpdatedAt = now, NextAttemptAt = null }, state.InFlight ? state.Cursor : state.Cursor - 1, $"cancelled: {reason}")
+        : null;
+
+    /// <summary>Resumes a parked saga's compensations with fresh attempts. Null if it is not parked.</summary>
+    public SagaState? Retry(SagaState state, DateTimeOffset now) => state.Status == SagaStatus.Failed
+        ? state with { Status = SagaStatus.Compensating, Attempt = 0, NextAttemptAt = null, UpdatedAt = now }
+        : null;
+
+    /// <summary>Backoff before attempt n + 1: base × 2^(n−1), at most the maximum, scaled by a jitter of 50-100%.</summary>
+    public TimeSpan Backoff(int attempt, double random)
+    {
+        var exponential = options.BackoffBase.Ticks * Math.Pow(2, Math.Max(0, attempt - 1));
+        var capped = Math.Min(options.BackoffMax.Ticks, exponential);
+        return TimeSpan.FromTicks((long)(capped * (0.5 + 0.5 * random)));
+    }
+
+    /// <summary>Compensating from <paramref name="from"/> down, skipping steps that have nothing to undo.</summary>
+    private static SagaState Compensate(SagaState state, int from, string? reason)
+    {
+        var cursor = from;
+        while (cursor >= 0 && state.Steps[cursor].Compensation is null)
+        {
+            cursor--;
+        }
+
+        return state with
+        {
+            Status = cursor < 0 ? SagaStatus.Compensated : SagaStatus.Compensating,
+            Cursor = cursor,
+            Attempt = 0,
+            NextAttemptAt = null,
+            FailureReason = reason,
+        };
+    }
+
+    private static SagaHistoryEntry Entry(SagaState state, bool compensation, int attempt, string outcome, string? detail, DateTimeOffset now, string silo) =>
+        new(state.Cursor, state.Steps[state.Cursor].Name, compensation, attempt, outcome, detail, now, silo);
+
+    private static string Describe(StepOutcomeKind kind) => kind switch
+    {
+        StepOutcomeKind.Succeeded => "succeeded",
+        StepOutcomeKind.Rejected => "rejected",
+        _ => "failed",
+    };
+}

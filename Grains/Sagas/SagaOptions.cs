@@ -1,0 +1,74 @@
+namespace Reliability.Sagas;
+
+/// <summary>Retry, timeout and fault-injection settings of sagas (section <c>Sagas</c>).</summary>
+public sealed class SagaOptions
+{
+    public const string SectionName = "Sagas";
+
+    /// <summary>Attempts of a step's action before the saga gives up and compensates.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Attempts of a compensation before the saga is parked as Failed for an operator.</summary>
+    public int MaxCompensationAttempts { get; set; } = 8;
+
+    /// <summary>How long one call to a participant may take before it counts as a (transient) failure.</summary>
+    public TimeSpan StepTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>First retry delay; doubled per attempt up to <see cref="BackoffMax"/>, with jitter.</summary>
+    public TimeSpan BackoffBase { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan BackoffMax { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Period of the reminder that keeps a non-terminal saga alive across silo failures.</summary>
+    public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Injected faults by step name (create-order, reserve-stock, charge-payment, confirm-order, debit, record-payment, credit).</summary>
+    public Dictionary<string, StepFaults> Faults { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public void Validate()
+    {
+        Require(MaxAttempts is >= 1 and <= 100, $"Sagas:MaxAttempts must be between 1 and 100 (got {MaxAttempts}).");
+        Require(MaxCompensationAttempts is >= 1 and <= 1000, $"Sagas:MaxCompensationAttempts must be between 1 and 1000 (got {MaxCompensationAttempts}).");
+        Require(StepTimeout > TimeSpan.Zero && StepTimeout <= TimeSpan.FromSeconds(30), $"Sagas:StepTimeout must be between 0 and 30 s (got {StepTimeout}).");
+        Require(BackoffBase > TimeSpan.Zero && BackoffMax >= BackoffBase, "Sagas:BackoffBase must be positive and at most Sagas:BackoffMax.");
+        Require(KeepAlivePeriod >= TimeSpan.FromSeconds(1), $"Sagas:KeepAlivePeriod must be at least 1 s (got {KeepAlivePeriod}).");
+        foreach (var (step, faults) in Faults)
+        {
+            faults.Validate($"Sagas:Faults:{step}");
+        }
+    }
+
+    internal static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new Infrastructure.StartupException(message);
+        }
+    }
+}
+
+/// <summary>
+/// Faults injected into one step, so the retry and compensation paths can be shown and tested.
+/// Probabilities are between 0 and 1. A transient fault happens before the participant is called or
+/// after it answered (the answer is lost), half and half, so duplicates are exercised too.
+/// </summary>
+public sealed class StepFaults
+{
+    public double TransientProbability { get; set; }
+
+    public double RejectProbability { get; set; }
+
+    public TimeSpan Delay { get; set; }
+
+    public double CompensationTransientProbability { get; set; }
+
+    public void Validate(string setting)
+    {
+        foreach (var (name, value) in new[] { ("TransientProbability", TransientProbability), ("RejectProbability", RejectProbability), ("CompensationTransientProbability", CompensationTransientProbability) })
+        {
+            SagaOptions.Require(value is >= 0 and <= 1, $"{setting}:{name} must be between 0 and 1 (got {value}).");
+        }
+
+        SagaOptions.Require(Delay >= TimeSpan.Zero && Delay <= TimeSpan.FromSeconds(30), $"{setting}:Delay must be between 0 and 30 s.");
+    }
+}

@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+
+namespace Reliability.Sagas;
+
+/// <summary>
+/// Everything a saga is, persisted at every transition. <see cref="Cursor"/> is the step to run next:
+/// forward while Running, backward while Compensating. <see cref="InFlight"/> says an attempt was
+/// persisted as started and its outcome is not known yet: after a crash, the same command is sent again
+/// with the same command id, and the participant answers its first outcome.
+/// </summary>
+public sealed record SagaState(
+    string SagaId,
+    string Kind,
+    ImmutableArray<SagaStep> Steps,
+    SagaStatus Status,
+    int Cursor,
+    int Attempt,
+    bool InFlight,
+    DateTimeOffset? NextAttemptAt,
+    ImmutableArray<SagaHistoryEntry> History,
+    string? FailureReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public SagaView ToView() => new(SagaId, Kind, Status, Cursor, Steps, History, FailureReason, CreatedAt, UpdatedAt);
+
+    public SagaSummary ToSummary() => new(SagaId, Kind, Status, Cursor, CreatedAt, UpdatedAt);
+}
+
+public enum StepOutcomeKind
+{
+    Succeeded,
+
+    /// <summary>A business rule said no: not worth retrying.</summary>
+    Rejected,
+
+    /// <summary>The call failed or timed out: the outcome is unknown and the step may be retried.</summary>
+    Failed,
+}
+
+public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null)
+{
+    public static StepOutcome Succeeded { get; } = new(StepOutcomeKind.Succeeded);
+}
+
+public enum SagaActionKind
+{
+    Run,
+    Wait,
+    Finished,
+}
+
+/// <summary>What the driver should do next: run a command (with its id), wait, or nothing (terminal).</summary>
+public readonly record struct SagaAction(SagaActionKind Kind, int Step, bool Compensation, SagaCommand? Command, TimeSpan Wait)
+{
+    public static SagaAction Finished => new(SagaActionKind.Finished, -1, false, null, TimeSpan.Zero);
+}

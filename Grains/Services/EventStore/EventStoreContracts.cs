@@ -1,0 +1,36 @@
+namespace Reliability.Services.EventStore;
+
+/// <summary>An event to append: its type name, its JSON payload, and the command that produced it.</summary>
+public sealed record EventData(string Type, string Payload, string? CommandId);
+
+/// <summary>An event as stored: where it sits in its stream (version) and in the store (position).</summary>
+public sealed record RecordedEvent(long Position, string StreamId, int Version, string Type, string Payload, string? CommandId, DateTimeOffset RecordedAt);
+
+/// <summary>Where an append landed: the stream's new version and the store positions of the events.</summary>
+public sealed record AppendResult(int Version, IReadOnlyList<long> Positions);
+
+/// <summary>Another writer appended to the stream since it was read: reload and decide again.</summary>
+public sealed class ConcurrencyConflictException(string streamId, int expectedVersion)
+    : Exception($"Stream '{streamId}' is no longer at version {expectedVersion}.")
+{
+    public string StreamId { get; } = streamId;
+
+    public int ExpectedVersion { get; } = expectedVersion;
+}
+
+/// <summary>One service's event store: streams with optimistic concurrency, and a store-wide read for projections.</summary>
+public interface IEventStore
+{
+    string Name { get; }
+
+    Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends at <paramref name="expectedVersion"/> + 1 …; throws <see cref="ConcurrencyConflictException"/> if the stream moved.</summary>
+    Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The event store of each service, by store name.</summary>
+public interface IEventStores
+{
+    IEventStore For(string store);
+}

@@ -1,0 +1,43 @@
+using System.Collections.Immutable;
+using Reliability.Infrastructure;
+using Reliability.Services.EventSourcing;
+
+namespace Reliability.Services.Orders;
+
+/// <summary>The order service: an order is created pending, then confirmed or cancelled.</summary>
+public sealed class OrderGrain : EventSourcedGrain<OrderState>, IOrderGrain
+{
+    public static readonly EventTypes EventTypes = new(typeof(OrderCreated), typeof(OrderConfirmed), typeof(OrderCancelled));
+
+    protected override string StoreName => StoreNames.Orders;
+
+    protected override string StreamPrefix => "order";
+
+    protected override EventTypes Types => EventTypes;
+
+    protected override OrderState Initial => OrderState.Empty;
+
+    protected override OrderState Apply(OrderState state, object @event, string? commandId) => OrderState.Apply(state, @event);
+
+    public Task<CommandResult> Create(string commandId, string customerId, ImmutableArray<OrderLine> lines) => ExecuteAsync(commandId, state =>
+        state.Status != OrderStatus.None ? Decision.Refuse("already-exists", $"order {Id} already exists") : Decision.Emit(new OrderCreated(customerId, lines)));
+
+    public Task<CommandResult> Confirm(string commandId) => ExecuteAsync(commandId, state => state.Status switch
+    {
+        OrderStatus.Pending => Decision.Emit(new OrderConfirmed()),
+        OrderStatus.Confirmed => Decision.NothingToDo,
+        OrderStatus.None => Decision.Refuse("order-unknown", $"order {Id} does not exist"),
+        _ => Decision.Refuse("order-cancelled", $"order {Id} was cancelled"),
+    });
+
+    public Task<CommandResult> Cancel(string commandId, string reason) => ExecuteAsync(commandId, state => state.Status switch
+    {
+        OrderStatus.Pending => Decision.Emit(new OrderCancelled(reason)),
+        OrderStatus.Confirmed => Decision.Refuse("order-confirmed", $"order {Id} is already confirmed"),
+        _ => Decision.NothingToDo,
+    });
+
+    public Task<OrderView> Get() => Task.FromResult(new OrderView(Id, State.Status, State.CustomerId, State.Lines, State.Total, State.CancelReason, Version));
+
+    private string Id => this.GetPrimaryKeyString();
+}

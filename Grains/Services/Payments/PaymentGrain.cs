@@ -1,0 +1,32 @@
+using Reliability.Infrastructure;
+using Reliability.Services.EventSourcing;
+
+namespace Reliability.Services.Payments;
+
+/// <summary>The payment service: one record per payment, charged once, declined above the limit, refunded at most once.</summary>
+public sealed class PaymentGrain : EventSourcedGrain<PaymentState>, IPaymentGrain
+{
+    public static readonly EventTypes EventTypes = new(typeof(PaymentCharged), typeof(PaymentDeclined), typeof(PaymentRefunded));
+
+    protected override string StoreName => StoreNames.Payments;
+
+    protected override string StreamPrefix => "payment";
+
+    protected override EventTypes Types => EventTypes;
+
+    protected override PaymentState Initial => PaymentState.Empty;
+
+    protected override PaymentState Apply(PaymentState state, object @event, string? commandId) => PaymentState.Apply(state, @event);
+
+    public Task<CommandResult> Charge(string commandId, string payer, string? payee, decimal amount, string reference) => ExecuteAsync(commandId, state =>
+        state.Status != PaymentStatus.None ? Decision.Refuse("already-charged", $"payment {Id} is already {state.Status}")
+        : amount > IPaymentGrain.Limit ? Decision.Emit(new PaymentDeclined(payer, amount, reference, "limit-exceeded", $"{amount} is above the payment limit of {IPaymentGrain.Limit}"))
+        : Decision.Emit(new PaymentCharged(payer, payee, amount, reference)));
+
+    public Task<CommandResult> Refund(string commandId) => ExecuteAsync(commandId, state =>
+        state.Status == PaymentStatus.Charged ? Decision.Emit(new PaymentRefunded(state.Amount)) : Decision.NothingToDo);
+
+    public Task<PaymentView> Get() => Task.FromResult(new PaymentView(Id, State.Status, State.Payer, State.Payee, State.Amount, State.Reference, Version));
+
+    private string Id => this.GetPrimaryKeyString();
+}
