@@ -3,6 +3,7 @@ using Reliability.Client.Bench;
 using Reliability.Client.Commands;
 using Reliability.Client.Commands.Idempotency;
 using Reliability.Client.Commands.RateLimiting;
+using Reliability.Client.Commands.Sagas;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -69,11 +70,31 @@ app.Configure(config =>
         idem.AddCommand<ShowCommand>("show").WithDescription("The durable record of a key: status, lease, stored response.");
         idem.AddCommand<CartCommand>("cart").WithDescription("What a cart holds.");
     });
+    config.AddCommand<SeedCommand>("seed").WithDescription("Demo accounts (alice, bob, carol, dave) and stock (book-1, lamp-1, piano-1).");
+    config.AddBranch("order", order =>
+    {
+        order.SetDescription("Orders, placed as sagas.");
+        order.AddCommand<PlaceOrderCommand>("place").WithDescription("Place an order (create → reserve stock → charge payment → confirm) and show its timeline.")
+            .WithExample("order", "place", "--customer", "alice", "--item", "book-1:2", "--item", "lamp-1:1");
+    });
+    config.AddCommand<TransferCommand>("transfer").WithDescription("Move money between accounts (debit → record payment → credit) and show the timeline.")
+        .WithExample("transfer", "alice", "bob", "25.50");
+    config.AddBranch("saga", saga =>
+    {
+        saga.SetDescription("Operate sagas.");
+        saga.AddCommand<SagaListCommand>("list").WithDescription("Sagas by status, with counts.");
+        saga.AddCommand<SagaShowCommand>("show").WithDescription("One saga's timeline: every attempt, compensation and silo.");
+        saga.AddCommand<SagaRetryCommand>("retry").WithDescription("Resume a parked (Failed) saga's compensations.");
+        saga.AddCommand<SagaCancelCommand>("cancel").WithDescription("Stop a running saga; it compensates what it did.");
+    });
+    config.AddCommand<AccountCommand>("account").WithDescription("An account's balance.");
+    config.AddCommand<StockCommand>("stock").WithDescription("A SKU's stock: on hand, reserved, available.");
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Benchmarks; results and how to read them: docs/benchmarks.md.");
         bench.AddCommand<BenchRateLimitCommand>("ratelimit").WithDescription("Decisions/s and latency vs an empty grain and a Redis Lua token bucket; memory per bucket.");
         bench.AddCommand<BenchIdempotencyCommand>("idempotency").WithDescription("First-time claims and replays vs the same done directly in PostgreSQL.");
+        bench.AddCommand<BenchSagaCommand>("saga").WithDescription("Transfer sagas per second and their latency, on a durable PostgreSQL.");
         bench.AddCommand<BenchClusterCommand>("cluster").WithDescription("Silo cold start, cluster formation, and recovery after kill -9.");
     });
     config.SetExceptionHandler((exception, _) =>

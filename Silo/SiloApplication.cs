@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
 using Reliability.Silo.Http.Idempotency;
@@ -25,6 +26,7 @@ public static class SiloApplication
         builder.AddToolkitSilo(settings);
         builder.Services.AddToolkitHealth();
         builder.Services.AddToolkitProblems();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddHostedService<ParentWatch>();
 
         var app = builder.Build();

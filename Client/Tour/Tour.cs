@@ -10,6 +10,7 @@ public static class Tour
         new ClusterChapter(),
         new RateLimitingChapter(),
         new IdempotencyChapter(),
+        new SagasChapter(),
     ];
 
     public static async Task RunAsync(TourContext context, CancellationToken cancellationToken)

@@ -21,7 +21,6 @@ namespace Reliability.Sagas;
 [JsonDerivedType(typeof(DebitAccount), "debit-account")]
 [JsonDerivedType(typeof(RefundDebit), "refund-debit")]
 [JsonDerivedType(typeof(CreditAccount), "credit-account")]
-[JsonDerivedType(typeof(ReverseCredit), "reverse-credit")]
 public abstract record SagaCommand;
 
 [GenerateSerializer, Immutable, Alias("sagas.create-order")]
@@ -54,7 +53,3 @@ public sealed record RefundDebit(string AccountId) : SagaCommand;
 
 [GenerateSerializer, Immutable, Alias("sagas.credit-account")]
 public sealed record CreditAccount(string AccountId, decimal Amount, string Reference) : SagaCommand;
-
-/// <summary>Takes back what the step's credit gave, if it gave anything.</summary>
-[GenerateSerializer, Immutable, Alias("sagas.reverse-credit")]
-public sealed record ReverseCredit(string AccountId) : SagaCommand;

@@ -51,8 +51,8 @@ public sealed record SagaView(
 
 /// <summary>
 /// The orchestrator of one saga (key: saga id). It persists "about to run step i" before calling the
-/// participant and the outcome after, so it resumes from its last persisted point on any silo; a
-/// reminder keeps it alive while it is not terminal.
+/// participant and the outcome after, so it resumes from its last persisted point on any silo; the
+/// supervisor's reminder wakes it if it stops moving while not terminal.
 /// </summary>
 [Alias("sagas.saga")]
 public interface ISagaGrain : IGrainWithStringKey
@@ -72,6 +72,25 @@ public interface ISagaGrain : IGrainWithStringKey
 
     /// <summary>A parked (Failed) saga resumes its compensations. False if it is not parked.</summary>
     Task<bool> Retry();
+
+    /// <summary>Makes sure a non-terminal saga is being driven (the supervisor calls it for sagas that stopped moving).</summary>
+    Task Resume();
+}
+
+/// <summary>
+/// One per cluster (key <see cref="DefaultKey"/>), kept alive by a reminder: every period it looks for
+/// non-terminal sagas that have not moved for a while (their silo died) and resumes them on a live silo.
+/// </summary>
+[Alias("sagas.supervisor")]
+public interface ISagaSupervisorGrain : IGrainWithStringKey
+{
+    const string DefaultKey = "default";
+
+    /// <summary>Registers the supervisor's reminder; idempotent, called by every silo at start.</summary>
+    Task Ensure();
+
+    /// <summary>Resumes the stalled sagas now and says how many it found.</summary>
+    Task<int> SweepNow();
 }
 
 /// <summary>A saga as listed: id, kind, status, when it last moved.</summary>

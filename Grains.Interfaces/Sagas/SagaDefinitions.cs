@@ -11,7 +11,8 @@ public static class SagaDefinitions
 
     /// <summary>
     /// create order → reserve stock (one step per SKU) → charge payment → confirm order. A declined payment
-    /// releases the stock and cancels the order, in that order.
+    /// releases the stock and cancels the order, in that order. Charging is the pivot: confirming a pending
+    /// order is then retried until it succeeds.
     /// </summary>
     public static SagaDefinition PlaceOrder(string orderId, string customerId, ImmutableArray<OrderLine> lines)
     {
@@ -30,12 +31,16 @@ public static class SagaDefinitions
         return new SagaDefinition(PlaceOrderKind, steps.ToImmutable());
     }
 
-    /// <summary>debit A → record payment → credit B. A failed payment record refunds A.</summary>
+    /// <summary>
+    /// debit A → record payment → credit B. A failed payment record refunds A. Recording the payment is the
+    /// pivot: once it succeeded the credit is retried until it goes through (crediting an existing account
+    /// cannot fail for a business reason), rather than taking back money B may already have spent.
+    /// </summary>
     public static SagaDefinition Transfer(string transferId, string from, string to, decimal amount) => new(TransferKind,
     [
         new SagaStep("debit", new DebitAccount(from, amount, transferId), new RefundDebit(from)),
         new SagaStep("record-payment", new ChargePayment(transferId, from, to, amount, transferId), new RefundPayment(transferId)),
-        new SagaStep("credit", new CreditAccount(to, amount, transferId), new ReverseCredit(to)),
+        new SagaStep("credit", new CreditAccount(to, amount, transferId), null),
     ]);
 
     public static string PaymentIdOfOrder(string orderId) => $"order-{orderId}";

@@ -18,9 +18,6 @@ public interface IAccountGrain : IGrainWithStringKey
     /// <summary>Credits back what the command <paramref name="debitCommandId"/> debited, if it did; otherwise nothing.</summary>
     Task<CommandResult> RefundDebit(string commandId, string debitCommandId);
 
-    /// <summary>Debits back what the command <paramref name="creditCommandId"/> credited, if it did; otherwise nothing.</summary>
-    Task<CommandResult> ReverseCredit(string commandId, string creditCommandId);
-
     Task<AccountView> Get();
 }
 

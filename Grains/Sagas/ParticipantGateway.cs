@@ -64,7 +64,6 @@ public sealed class ParticipantGateway(IGrainFactory grains, IOptions<SagaOption
         DebitAccount c => grains.GetGrain<IAccountGrain>(c.AccountId).Debit(commandId, c.Amount, c.Reference),
         RefundDebit c => grains.GetGrain<IAccountGrain>(c.AccountId).RefundDebit(commandId, actionCommandId),
         CreditAccount c => grains.GetGrain<IAccountGrain>(c.AccountId).Credit(commandId, c.Amount, c.Reference),
-        ReverseCredit c => grains.GetGrain<IAccountGrain>(c.AccountId).ReverseCredit(commandId, actionCommandId),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown saga command."),
     };
 }

@@ -6,14 +6,23 @@ namespace Reliability.Sagas;
 /// <summary>
 /// Drives one saga, one step per grain turn (a one-shot timer per step), so that reads, cancels and
 /// retries get in between steps. Before a participant is called the attempt is persisted as started;
-/// after, its outcome together with "about to run" the next step, so a step costs one write.
+/// after, its outcome together with "about to run" the next step, so a step costs one write, and the
+/// row is inserted already about to run the first step.
 /// <para>
-/// Crash recovery: a reminder is registered before the saga's row exists and removed once it is
-/// terminal, so a saga whose silo dies is activated again elsewhere within a reminder period. It
-/// resumes from its persisted state; an attempt that was in flight is sent again with the same
-/// command id, and the participant answers its first outcome instead of applying it twice.
+/// Crash recovery: the supervisor (one reminder for the cluster) resumes a non-terminal saga that
+/// stopped writing, on another silo. It continues from its persisted state; an attempt that was in
+/// flight is sent again with the same command id, and the participant answers its first outcome
+/// instead of applying it twice.
+/// </para>
+/// <para>
+/// A new saga reads nothing: Start inserts its row (one statement) and reads only if the id exists.
+/// </para>
+/// <para>
+/// A saga is busy for a moment and then only read now and then, so an idle one is collected after two
+/// minutes instead of Orleans' fifteen; its state is in its row.
 /// </para>
 /// </summary>
+[CollectionAgeLimit(Minutes = 2)]
 public sealed partial class SagaGrain(
     ISagaStore store,
     SagaMachine machine,
@@ -22,11 +31,10 @@ public sealed partial class SagaGrain(
     FaultDice dice,
     ILocalSiloDetails silo,
     TimeProvider time,
-    ILogger<SagaGrain> logger) : Grain, ISagaGrain, IRemindable
+    ILogger<SagaGrain> logger) : Grain, ISagaGrain
 {
-    private const string KeepAlive = "keep-alive";
-
     private SagaState? _state;
+    private bool _loaded;
     private int _version;
     private bool _reload;
     private SagaView? _published;
@@ -35,26 +43,15 @@ public sealed partial class SagaGrain(
 
     private string SagaId => this.GetPrimaryKeyString();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        await LoadAsync();
-        if (_state is { } state && !state.Status.IsTerminal())
-        {
-            ScheduleDrive(TimeSpan.Zero);
-        }
-    }
-
     public async Task<SagaView> Start(SagaDefinition definition)
     {
         if (_state is null)
         {
-            // The reminder first: if this silo dies before the row exists, the reminder finds no saga and goes away.
-            await this.RegisterOrUpdateReminder(KeepAlive, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
-            var started = machine.Start(SagaId, definition, time.GetUtcNow());
+            var now = time.GetUtcNow();
+            var started = machine.Begin(machine.Start(SagaId, definition, now), now, silo.Name);
             if (await store.InsertAsync(started))
             {
-                _state = started;
-                _version = 1;
+                (_state, _version, _loaded) = (started, 1, true);
                 Publish();
                 LogStarted(SagaId, definition.Kind, definition.Steps.Length);
             }
@@ -69,10 +66,24 @@ public sealed partial class SagaGrain(
         return _published!;
     }
 
-    public Task<SagaView?> Get() => Task.FromResult(_published);
+    public async Task<SagaView?> Get()
+    {
+        await EnsureLoadedAsync();
+        return _published;
+    }
+
+    public async Task Resume()
+    {
+        await EnsureLoadedAsync();
+        if (_state is { } state && !state.Status.IsTerminal() && _drive is null)
+        {
+            ScheduleDrive(TimeSpan.Zero);
+        }
+    }
 
     public async Task<SagaView?> WaitForTerminal(TimeSpan maxWait)
     {
+        await EnsureLoadedAsync();
         if (_published is null || _published.Status.IsTerminal())
         {
             return _published;
@@ -85,6 +96,7 @@ public sealed partial class SagaGrain(
 
     public async Task<bool> Cancel(string reason)
     {
+        await EnsureLoadedAsync();
         if (_state is null || machine.Cancel(_state, reason, time.GetUtcNow()) is not { } cancelled)
         {
             return false;
@@ -98,12 +110,12 @@ public sealed partial class SagaGrain(
 
     public async Task<bool> Retry()
     {
+        await EnsureLoadedAsync();
         if (_state is null || machine.Retry(_state, time.GetUtcNow()) is not { } resumed)
         {
             return false;
         }
 
-        await this.RegisterOrUpdateReminder(KeepAlive, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
         _state = resumed;
         await SaveAsync();
         _terminal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -111,24 +123,12 @@ public sealed partial class SagaGrain(
         return true;
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        if (_state is null || _state.Status.IsTerminal())
-        {
-            await ForgetReminderAsync();
-        }
-        else
-        {
-            ScheduleDrive(TimeSpan.Zero);
-        }
-    }
-
     private async Task DriveAsync(CancellationToken cancellationToken)
     {
         _drive = null;
         try
         {
-            if (_reload)
+            if (_reload || !_loaded)
             {
                 await LoadAsync();
             }
@@ -142,7 +142,7 @@ public sealed partial class SagaGrain(
             switch (action.Kind)
             {
                 case SagaActionKind.Finished:
-                    await FinishAsync();
+                    Finish();
                     return;
                 case SagaActionKind.Wait:
                     ScheduleDrive(action.Wait);
@@ -166,7 +166,7 @@ public sealed partial class SagaGrain(
             await SaveAsync();
             if (_state.Status.IsTerminal())
             {
-                await FinishAsync();
+                Finish();
             }
             else
             {
@@ -219,17 +219,24 @@ public sealed partial class SagaGrain(
         Publish();
     }
 
+    private async Task EnsureLoadedAsync()
+    {
+        if (!_loaded)
+        {
+            await LoadAsync();
+        }
+    }
+
     private async Task LoadAsync()
     {
         var loaded = await store.LoadAsync(SagaId);
         (_state, _version) = loaded is { } found ? (found.State, found.Version) : (null, 0);
-        _reload = false;
+        (_reload, _loaded) = (false, true);
         Publish();
     }
 
-    private async Task FinishAsync()
+    private void Finish()
     {
-        await ForgetReminderAsync();
         _terminal.TrySetResult();
         if (_state!.Status == SagaStatus.Failed)
         {
@@ -238,14 +245,6 @@ public sealed partial class SagaGrain(
         else
         {
             LogFinished(SagaId, _state.Status);
-        }
-    }
-
-    private async Task ForgetReminderAsync()
-    {
-        if (await this.GetReminder(KeepAlive) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
         }
     }
 

@@ -8,14 +8,18 @@ namespace Reliability.Sagas;
 /// Running       rejected (business rule)                  Compensating from cursor − 1
 /// Running       failed, attempts left                     same step after backoff with jitter
 /// Running       failed, no attempts left                  Compensating from cursor (its effect is unknown)
+/// Running       failed, step has no compensation          same step after backoff, without limit (retriable step)
 /// Compensating  succeeded                                 previous step with a compensation; Compensated below 0
 /// Compensating  rejected or failed, attempts left         same compensation after backoff
 /// Compensating  rejected or failed, no attempts left      Failed (parked for an operator)
-/// Running       Cancel                                    Compensating from cursor − 1 (cursor if in flight)
+/// Running       Cancel, before the pivot                  Compensating from cursor − 1 (cursor if in flight)
+/// Running       Cancel, at or past the pivot              refused: the saga must complete
 /// Failed        Retry                                     Compensating at the same step, attempts reset
 /// </code>
 /// Compensations undo an action only if it took effect, so compensating a step whose action was
-/// rejected or never arrived is harmless.
+/// rejected or never arrived is harmless. Steps without a compensation come after the pivot (the last
+/// step that may fail for a business reason): they must eventually succeed, so they are retried rather
+/// than given up, and a saga that has reached them can no longer be cancelled.
 /// </summary>
 public sealed class SagaMachine(SagaOptions options)
 {
@@ -71,7 +75,8 @@ public sealed class SagaMachine(SagaOptions options)
         var compensation = state.Status == SagaStatus.Compensating;
         var history = state.History.Add(Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo));
         var settled = state with { History = history, InFlight = false, UpdatedAt = now };
-        var attemptsLeft = state.Attempt < (compensation ? options.MaxCompensationAttempts : options.MaxAttempts);
+        var retriable = !compensation && state.Steps[state.Cursor].Compensation is null;
+        var attemptsLeft = retriable || state.Attempt < (compensation ? options.MaxCompensationAttempts : options.MaxAttempts);
 
         return (compensation, outcome.Kind) switch
         {
@@ -91,10 +96,11 @@ public sealed class SagaMachine(SagaOptions options)
         };
     }
 
-    /// <summary>Stops a running saga and undoes what it did. Null if it is not running.</summary>
-    public SagaState? Cancel(SagaState state, string reason, DateTimeOffset now) => state.Status == SagaStatus.Running
-        ? Compensate(state with { UpdatedAt = now, NextAttemptAt = null }, state.InFlight ? state.Cursor : state.Cursor - 1, $"cancelled: {reason}")
-        : null;
+    /// <summary>Stops a running saga and undoes what it did. Null if it is not running, or already past its pivot.</summary>
+    public SagaState? Cancel(SagaState state, string reason, DateTimeOffset now) =>
+        state.Status == SagaStatus.Running && state.Steps[state.Cursor].Compensation is not null
+            ? Compensate(state with { UpdatedAt = now, NextAttemptAt = null }, state.InFlight ? state.Cursor : state.Cursor - 1, $"cancelled: {reason}")
+            : null;
 
     /// <summary>Resumes a parked saga's compensations with fresh attempts. Null if it is not parked.</summary>
     public SagaState? Retry(SagaState state, DateTimeOffset now) => state.Status == SagaStatus.Failed

@@ -19,7 +19,7 @@ public sealed class SagaOptions
 
     public TimeSpan BackoffMax { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Period of the reminder that keeps a non-terminal saga alive across silo failures.</summary>
+    /// <summary>Period of the supervisor's reminder, which resumes non-terminal sagas whose silo died.</summary>
     public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Injected faults by step name (create-order, reserve-stock, charge-payment, confirm-order, debit, record-payment, credit).</summary>

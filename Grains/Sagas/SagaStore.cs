@@ -24,6 +24,9 @@ public interface ISagaStore
     Task<IReadOnlyList<SagaSummary>> ListAsync(SagaStatus? status, int limit);
 
     Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync();
+
+    /// <summary>Running or compensating sagas whose last write is older than <paramref name="before"/>.</summary>
+    Task<IReadOnlyList<string>> ListStalledAsync(DateTimeOffset before, int limit);
 }
 
 /// <summary>The sagas table: the state as JSON, with status and timestamps as columns for listing.</summary>
@@ -110,6 +113,22 @@ public sealed class PostgresSagaStore(DatabaseOptions database) : ISagaStore, IA
         return counts;
     }
 
+    public async Task<IReadOnlyList<string>> ListStalledAsync(DateTimeOffset before, int limit)
+    {
+        await using var command = _source.CreateCommand(
+            "SELECT saga_id FROM sagas WHERE status IN ('Running', 'Compensating') AND updated_at < $1 ORDER BY updated_at LIMIT $2");
+        command.Parameters.AddWithValue(before);
+        command.Parameters.AddWithValue(limit);
+        await using var reader = await command.ExecuteReaderAsync();
+        var ids = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 }
 
@@ -135,6 +154,9 @@ public sealed class InMemorySagaStore : ISagaStore
 
     public Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync() => Task.FromResult<IReadOnlyDictionary<SagaStatus, long>>(
         _sagas.Values.GroupBy(s => s.State.Status).ToDictionary(g => g.Key, g => (long)g.Count()));
+
+    public Task<IReadOnlyList<string>> ListStalledAsync(DateTimeOffset before, int limit) => Task.FromResult<IReadOnlyList<string>>(
+        _sagas.Values.Select(s => s.State).Where(s => !s.Status.IsTerminal() && s.UpdatedAt < before).OrderBy(s => s.UpdatedAt).Take(limit).Select(s => s.SagaId).ToList());
 }
 
 /// <summary>Reads the saga table for operators; any silo can answer, so it is a stateless worker.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Reliability.Idempotency;
+using Reliability.Infrastructure;
 
 namespace Reliability.Silo.Hosting;
 
@@ -20,7 +21,7 @@ public static class IdempotencyHosting
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(new IdempotencyStateMachine(options));
-        services.AddHostedService<IdempotencySweepStarter>();
+        services.AddStartupCall(grains => grains.GetGrain<IIdempotencySweeperGrain>(IIdempotencySweeperGrain.DefaultKey).Ensure());
         return silo;
     }
 }

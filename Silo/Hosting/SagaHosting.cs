@@ -34,7 +34,9 @@ public static class SagaHosting
             ? new PostgresSagaStore(sp.GetRequiredService<DatabaseOptions>())
             : new InMemorySagaStore());
 
-        // The keep-alive reminder of a saga may tick faster than Orleans' one-minute default minimum.
+        services.AddStartupCall(grains => grains.GetGrain<ISagaSupervisorGrain>(ISagaSupervisorGrain.DefaultKey).Ensure());
+
+        // The supervisor's reminder may tick faster than Orleans' one-minute default minimum.
         silo.Configure<ReminderOptions>(o =>
         {
             if (o.MinimumReminderPeriod > options.KeepAlivePeriod)

@@ -95,12 +95,13 @@ public sealed class SagaClusterTests(SagaClusterFixture fixture) : IClassFixture
         Assert.Equal(100m, (await Account(alice).Get()).Balance);
     }
 
+    /// <summary>The cancel arrives while the debit runs: it takes effect after it, before the pivot (recording the payment).</summary>
     [Fact]
     public async Task Cancel_OfARunningSaga_CompensatesWhatItDid()
     {
         var (alice, bob) = (await fixture.OpenAccountAsync(100m), await fixture.OpenAccountAsync(0m));
         var id = $"t-{Guid.NewGuid():N}";
-        fixture.Options.Faults["record-payment"] = new StepFaults { Delay = TimeSpan.FromMilliseconds(800) };
+        fixture.Options.Faults["debit"] = new StepFaults { Delay = TimeSpan.FromMilliseconds(800) };
         try
         {
             var saga = fixture.Client.GetGrain<ISagaGrain>($"transfer-{id}");
@@ -119,6 +120,36 @@ public sealed class SagaClusterTests(SagaClusterFixture fixture) : IClassFixture
         Assert.Equal("cancelled: changed my mind", finished.FailureReason);
         Assert.Equal(100m, (await Account(alice).Get()).Balance);
         Assert.Equal(0m, (await Account(bob).Get()).Balance);
+    }
+
+    [Fact]
+    public async Task Cancel_AfterThePivot_IsRefused_AndTheTransferCompletes()
+    {
+        var (alice, bob) = (await fixture.OpenAccountAsync(100m), await fixture.OpenAccountAsync(0m));
+        var id = $"t-{Guid.NewGuid():N}";
+        fixture.Options.Faults["credit"] = new StepFaults { Delay = TimeSpan.FromMilliseconds(500) };
+        bool cancelled;
+        try
+        {
+            var saga = fixture.Client.GetGrain<ISagaGrain>($"transfer-{id}");
+            await saga.Start(SagaDefinitions.Transfer(id, alice, bob, 10m));
+            while ((await saga.Get())!.Cursor < 2)
+            {
+                await Task.Delay(10);
+            }
+
+            cancelled = await saga.Cancel("too late");
+        }
+        finally
+        {
+            fixture.Options.Faults.Clear();
+        }
+
+        var finished = await fixture.WaitForTerminalAsync($"transfer-{id}", TimeSpan.FromSeconds(30));
+
+        Assert.False(cancelled);
+        Assert.Equal(SagaStatus.Completed, finished.Status);
+        Assert.Equal(10m, (await Account(bob).Get()).Balance);
     }
 
     [Fact]

@@ -48,6 +48,8 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
     /// applied), rejections, failing compensations and a silo killed in the middle. When every saga is
     /// finished (parked ones retried once faults are off), money is conserved, no balance is negative, and
     /// every transfer left exactly one debit and one credit, or one debit and one refund, or nothing.
+    /// (This test found that compensating a credit whose outcome was unknown can park a saga for good:
+    /// the recipient had already spent it. Steps after the pivot are now retried, never compensated.)
     /// </summary>
     [Fact]
     public async Task ThreeHundredRandomTransfers_WithFaultsAndASiloKill_ConserveMoneyAndApplyEachEffectOnce()
@@ -117,18 +119,18 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
             var e = effects.GetValueOrDefault($"transfer-{transfer.Id}", Effects.None);
             if (view.Status == SagaStatus.Completed)
             {
-                Assert.True(e is { Debits: 1, Credits: 1, Refunds: 0, Reversals: 0 }, $"{transfer.Id} completed with {e}");
+                Assert.True(e is { Debits: 1, Credits: 1, Refunds: 0 }, $"{transfer.Id} completed with {e}");
             }
             else
             {
-                Assert.True(e is { Credits: 0, Refunds: 0, Debits: 0 } or { Debits: 1, Refunds: 1 } && e.Credits == e.Reversals, $"{transfer.Id} compensated with {e}");
+                Assert.True(e is { Debits: 0, Credits: 0, Refunds: 0 } or { Debits: 1, Credits: 0, Refunds: 1 }, $"{transfer.Id} compensated with {e}");
             }
         }
     }
 
-    private sealed record Effects(int Debits, int Credits, int Refunds, int Reversals)
+    private sealed record Effects(int Debits, int Credits, int Refunds)
     {
-        public static Effects None { get; } = new(0, 0, 0, 0);
+        public static Effects None { get; } = new(0, 0, 0);
     }
 
     /// <summary>Per saga, the account events its commands wrote, read from the account service's event table.</summary>
@@ -148,7 +150,6 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
                 "AccountDebited" => e with { Debits = e.Debits + 1 },
                 "AccountCredited" => e with { Credits = e.Credits + 1 },
                 "DebitRefunded" => e with { Refunds = e.Refunds + 1 },
-                "CreditReversed" => e with { Reversals = e.Reversals + 1 },
                 _ => e,
             };
         }
@@ -205,8 +206,9 @@ public sealed class SagaWaiter(IClusterClient client)
                     return view;
                 }
             }
-            catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
             {
+                // A silo (perhaps the client's gateway) just died; the next call goes elsewhere.
             }
 
             if (DateTime.UtcNow > deadline)

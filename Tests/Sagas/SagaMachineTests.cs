@@ -121,15 +121,35 @@ public sealed class SagaMachineTests
     [Fact]
     public void Cancel_BetweenSteps_UndoesTheCompletedOnes_AndCancelAfterCompletionIsRefused()
     {
-        var midway = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded);
+        var midway = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Succeeded);
 
         var cancelled = _machine.Cancel(midway, "operator", Now)!;
-        var completed = Run(midway, StepOutcomeKind.Succeeded);
+        var completed = Run(midway, StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded);
 
         Assert.Equal(SagaStatus.Compensating, cancelled.Status);
-        Assert.Equal(1, cancelled.Cursor);
+        Assert.Equal(0, cancelled.Cursor);
         Assert.Equal("cancelled: operator", cancelled.FailureReason);
         Assert.Null(_machine.Cancel(completed, "too late", Now));
+    }
+
+    [Fact]
+    public void StepWithoutCompensation_FailingTransiently_IsRetriedPastTheAttemptLimit()
+    {
+        var atCredit = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded);
+
+        var stillTrying = Run(atCredit, Enumerable.Repeat(StepOutcomeKind.Failed, Options.MaxAttempts * 3).ToArray());
+
+        Assert.Equal(SagaStatus.Running, stillTrying.Status);
+        Assert.Equal(2, stillTrying.Cursor);
+        Assert.Equal(SagaStatus.Completed, Run(stillTrying, StepOutcomeKind.Succeeded).Status);
+    }
+
+    [Fact]
+    public void Cancel_PastThePivot_IsRefused_TheSagaMustComplete()
+    {
+        var atCredit = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded);
+
+        Assert.Null(_machine.Cancel(atCredit, "too late", Now));
     }
 
     [Fact]
@@ -145,13 +165,12 @@ public sealed class SagaMachineTests
     [Fact]
     public void Compensation_SkipsStepsThatHaveNothingToUndo()
     {
-        var order = SagaDefinitions.PlaceOrder("o1", "carol", [new("sku-1", 1, 5m)]);
-        var state = Run(_machine.Start("s", order, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded);
+        var steps = SagaDefinitions.Transfer("t", "a", "b", 1m).Steps;
+        var definition = new SagaDefinition("test", [steps[0], steps[2] with { Name = "note" }, steps[1]]);
+        var state = Run(_machine.Start("s", definition, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded, StepOutcomeKind.Rejected);
 
-        var cancelled = _machine.Cancel(_machine.Begin(state, Now), "operator", Now)!;
-
-        Assert.Equal("confirm-order", order.Steps[3].Name);
-        Assert.Equal(2, cancelled.Cursor);
+        Assert.Equal(SagaStatus.Compensating, state.Status);
+        Assert.Equal(0, state.Cursor);
     }
 
     [Fact]

@@ -13,8 +13,3 @@ public sealed record DebitRejected(decimal Amount, string Reference, string Code
 
 /// <summary>A debit given back by its compensation.</summary>
 public sealed record DebitRefunded(string DebitCommandId, decimal Amount);
-
-/// <summary>A credit taken back by its compensation.</summary>
-public sealed record CreditReversed(string CreditCommandId, decimal Amount);
-
-public sealed record ReversalRejected(string CreditCommandId, decimal Amount, string Code, string Message) : IRejection;

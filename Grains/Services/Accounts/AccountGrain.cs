@@ -7,8 +7,7 @@ namespace Reliability.Services.Accounts;
 public sealed class AccountGrain : EventSourcedGrain<AccountState>, IAccountGrain
 {
     public static readonly EventTypes EventTypes = new(
-        typeof(AccountOpened), typeof(AccountDebited), typeof(AccountCredited), typeof(DebitRejected),
-        typeof(DebitRefunded), typeof(CreditReversed), typeof(ReversalRejected));
+        typeof(AccountOpened), typeof(AccountDebited), typeof(AccountCredited), typeof(DebitRejected), typeof(DebitRefunded));
 
     protected override string StoreName => StoreNames.Accounts;
 
@@ -34,12 +33,11 @@ public sealed class AccountGrain : EventSourcedGrain<AccountState>, IAccountGrai
     public Task<CommandResult> RefundDebit(string commandId, string debitCommandId) => ExecuteAsync(commandId, state =>
         state.Debits.TryGetValue(debitCommandId, out var amount) ? Decision.Emit(new DebitRefunded(debitCommandId, amount)) : Decision.NothingToDo);
 
-    public Task<CommandResult> ReverseCredit(string commandId, string creditCommandId) => ExecuteAsync(commandId, state =>
-        !state.Credits.TryGetValue(creditCommandId, out var amount) ? Decision.NothingToDo
-        : state.Balance < amount ? Decision.Emit(new ReversalRejected(creditCommandId, amount, "insufficient-funds", $"account {Id} no longer holds the {amount} credited"))
-        : Decision.Emit(new CreditReversed(creditCommandId, amount)));
-
-    public Task<AccountView> Get() => Task.FromResult(new AccountView(Id, State.Exists, State.Balance, Version));
+    public async Task<AccountView> Get()
+    {
+        var state = await CurrentAsync();
+        return new AccountView(Id, state.Exists, state.Balance, Version);
+    }
 
     private string Id => this.GetPrimaryKeyString();
 }

@@ -3,21 +3,20 @@ using System.Collections.Immutable;
 namespace Reliability.Services.Accounts;
 
 /// <summary>
-/// An account as the fold of its events. Debits and credits are remembered by the command that made
-/// them, so that a compensation can give back exactly what its action took, and only once.
+/// An account as the fold of its events. Debits are remembered by the command that made them, so that a
+/// compensation can give back exactly what its action took, and only once.
 /// </summary>
-public sealed record AccountState(bool Exists, decimal Balance, ImmutableDictionary<string, decimal> Debits, ImmutableDictionary<string, decimal> Credits)
+public sealed record AccountState(bool Exists, decimal Balance, ImmutableDictionary<string, decimal> Debits)
 {
-    public static AccountState Empty { get; } = new(false, 0, ImmutableDictionary<string, decimal>.Empty, ImmutableDictionary<string, decimal>.Empty);
+    public static AccountState Empty { get; } = new(false, 0, ImmutableDictionary<string, decimal>.Empty);
 
     /// <summary>The fold. <paramref name="commandId"/> is the command that wrote the event.</summary>
     public static AccountState Apply(AccountState state, object @event, string? commandId) => @event switch
     {
         AccountOpened opened => state with { Exists = true, Balance = opened.InitialBalance },
         AccountDebited debited => state with { Balance = state.Balance - debited.Amount, Debits = Remember(state.Debits, commandId, debited.Amount) },
-        AccountCredited credited => state with { Balance = state.Balance + credited.Amount, Credits = Remember(state.Credits, commandId, credited.Amount) },
+        AccountCredited credited => state with { Balance = state.Balance + credited.Amount },
         DebitRefunded refunded => state with { Balance = state.Balance + refunded.Amount, Debits = state.Debits.Remove(refunded.DebitCommandId) },
-        CreditReversed reversed => state with { Balance = state.Balance - reversed.Amount, Credits = state.Credits.Remove(reversed.CreditCommandId) },
         _ => state,
     };
 

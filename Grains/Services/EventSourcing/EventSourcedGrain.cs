@@ -9,11 +9,17 @@ namespace Reliability.Services.EventSourcing;
 /// in. Every event records the command that caused it, so a command id seen before answers its first
 /// outcome and appends nothing (a saga retrying after a crash cannot apply twice). If another
 /// activation appended first, the append fails on the version check: the grain reloads and decides again.
+/// <para>
+/// Most payment and order streams are new, so a fresh activation does not read first: its first command
+/// is decided on the empty state and appended at version 0, which succeeds only if the stream is indeed
+/// empty; a conflict (or a command that needs no event on an empty stream) loads the stream and decides again.
+/// </para>
 /// </summary>
 public abstract class EventSourcedGrain<TState> : Grain where TState : class
 {
     private readonly Dictionary<string, CommandResult> _processed = new(StringComparer.Ordinal);
     private IEventStore _store = null!;
+    private bool _loaded;
 
     protected abstract string StoreName { get; }
 
@@ -32,17 +38,31 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     /// <summary>The pure fold: the state after one more event, written by <paramref name="commandId"/>.</summary>
     protected abstract TState Apply(TState state, object @event, string? commandId);
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _store = ServiceProvider.GetRequiredService<IEventStores>().For(StoreName);
-        await LoadAsync(cancellationToken);
+        State = Initial;
+        return Task.CompletedTask;
     }
 
-    /// <summary>The first outcome of a command, if this stream has seen it.</summary>
-    protected bool TryGetOutcome(string commandId, out CommandResult outcome) => _processed.TryGetValue(commandId, out outcome!);
+    /// <summary>The state, read from the stream first if this activation has not read it yet.</summary>
+    protected async Task<TState> CurrentAsync()
+    {
+        if (!_loaded)
+        {
+            await LoadAsync(CancellationToken.None);
+        }
+
+        return State;
+    }
 
     protected async Task<CommandResult> ExecuteAsync(string commandId, Func<TState, Decision> decide)
     {
+        if (!_loaded && decide(Initial).Events.Count == 0)
+        {
+            await LoadAsync(CancellationToken.None);
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             if (_processed.TryGetValue(commandId, out var first))
@@ -66,11 +86,12 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
                 }
 
                 Version = appended.Version;
+                _loaded = true;
                 var result = Outcome(decision.Events[^1], appended.Positions[^1], appended.Version);
                 _processed[commandId] = result;
                 return result;
             }
-            catch (ConcurrencyConflictException) when (attempt == 0)
+            catch (ConcurrencyConflictException) when (attempt < 2)
             {
                 await LoadAsync(CancellationToken.None);
             }
@@ -94,6 +115,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
 
         State = state;
         Version = events.Count == 0 ? 0 : events[^1].Version;
+        _loaded = true;
     }
 
     private static CommandResult Outcome(object @event, long position, int version) => @event is IRejection rejection

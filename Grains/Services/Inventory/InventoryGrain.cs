@@ -30,7 +30,11 @@ public sealed class InventoryGrain : EventSourcedGrain<InventoryState>, IInvento
     public Task<CommandResult> Release(string commandId, string reservationId) => ExecuteAsync(commandId, state =>
         state.Reservations.TryGetValue(reservationId, out var quantity) ? Decision.Emit(new StockReleased(reservationId, quantity)) : Decision.NothingToDo);
 
-    public Task<StockView> Get() => Task.FromResult(new StockView(Sku, State.Exists, State.OnHand, State.Reserved, State.UnitPrice, Version));
+    public async Task<StockView> Get()
+    {
+        var state = await CurrentAsync();
+        return new StockView(Sku, state.Exists, state.OnHand, state.Reserved, state.UnitPrice, Version);
+    }
 
     private string Sku => this.GetPrimaryKeyString();
 }

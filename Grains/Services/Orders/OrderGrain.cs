@@ -5,6 +5,7 @@ using Reliability.Services.EventSourcing;
 namespace Reliability.Services.Orders;
 
 /// <summary>The order service: an order is created pending, then confirmed or cancelled.</summary>
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class OrderGrain : EventSourcedGrain<OrderState>, IOrderGrain
 {
     public static readonly EventTypes EventTypes = new(typeof(OrderCreated), typeof(OrderConfirmed), typeof(OrderCancelled));
@@ -37,7 +38,11 @@ public sealed class OrderGrain : EventSourcedGrain<OrderState>, IOrderGrain
         _ => Decision.NothingToDo,
     });
 
-    public Task<OrderView> Get() => Task.FromResult(new OrderView(Id, State.Status, State.CustomerId, State.Lines, State.Total, State.CancelReason, Version));
+    public async Task<OrderView> Get()
+    {
+        var state = await CurrentAsync();
+        return new OrderView(Id, state.Status, state.CustomerId, state.Lines, state.Total, state.CancelReason, Version);
+    }
 
     private string Id => this.GetPrimaryKeyString();
 }

@@ -4,6 +4,7 @@ using Reliability.Services.EventSourcing;
 namespace Reliability.Services.Payments;
 
 /// <summary>The payment service: one record per payment, charged once, declined above the limit, refunded at most once.</summary>
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class PaymentGrain : EventSourcedGrain<PaymentState>, IPaymentGrain
 {
     public static readonly EventTypes EventTypes = new(typeof(PaymentCharged), typeof(PaymentDeclined), typeof(PaymentRefunded));
@@ -26,7 +27,11 @@ public sealed class PaymentGrain : EventSourcedGrain<PaymentState>, IPaymentGrai
     public Task<CommandResult> Refund(string commandId) => ExecuteAsync(commandId, state =>
         state.Status == PaymentStatus.Charged ? Decision.Emit(new PaymentRefunded(state.Amount)) : Decision.NothingToDo);
 
-    public Task<PaymentView> Get() => Task.FromResult(new PaymentView(Id, State.Status, State.Payer, State.Payee, State.Amount, State.Reference, Version));
+    public async Task<PaymentView> Get()
+    {
+        var state = await CurrentAsync();
+        return new PaymentView(Id, state.Status, state.Payer, state.Payee, state.Amount, state.Reference, Version);
+    }
 
     private string Id => this.GetPrimaryKeyString();
 }
