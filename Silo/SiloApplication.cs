@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
 using Reliability.Silo.Http.Idempotency;
+using Reliability.Silo.Http.Projections;
 using Reliability.Silo.Http.RateLimiting;
 using Reliability.Silo.Http.Sagas;
 
@@ -37,6 +38,7 @@ public static class SiloApplication
         app.MapRateLimiting();
         app.MapCarts();
         app.MapSagas();
+        app.MapProjections();
         return app;
     }
 

@@ -41,6 +41,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5))
             // A request in flight to a silo that dies is answered by nobody: bound the wait like the silos do.
             .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5))
+            .Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"))
             .UseConnectionRetryFilter(async (_, token) =>
             {
                 if (DateTime.UtcNow > deadline)

@@ -33,6 +33,9 @@ public static class StoreNames
     /// <summary>The account service's events (per account: balance).</summary>
     public const string Accounts = "accounts";
 
+    /// <summary>Read models built from the services' events, with their checkpoints and parked events.</summary>
+    public const string Projections = "projections";
+
     /// <summary>The four event-sourced services, each with an event table of its own.</summary>
     public static readonly IReadOnlyList<string> EventStores = [Orders, Inventory, Payments, Accounts];
 }

@@ -33,9 +33,12 @@ public static class SagaStatuses
     public static bool IsTerminal(this SagaStatus status) => status is SagaStatus.Completed or SagaStatus.Compensated or SagaStatus.Failed;
 }
 
-/// <summary>One line of a saga's timeline: a step's attempt starting or ending, how, and on which silo.</summary>
+/// <summary>
+/// One line of a saga's timeline: a step's attempt starting or ending, how, and on which silo; for an
+/// answer that wrote an event, where it is (a consistency token, <c>store:position</c>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("sagas.history-entry")]
-public sealed record SagaHistoryEntry(int Step, string StepName, bool Compensation, int Attempt, string Outcome, string? Detail, DateTimeOffset At, string Silo);
+public sealed record SagaHistoryEntry(int Step, string StepName, bool Compensation, int Attempt, string Outcome, string? Detail, DateTimeOffset At, string Silo, string? Token = null);
 
 [GenerateSerializer, Immutable, Alias("sagas.view")]
 public sealed record SagaView(
@@ -47,7 +50,19 @@ public sealed record SagaView(
     ImmutableArray<SagaHistoryEntry> History,
     string? FailureReason,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>
+    /// The newest event the saga wrote in each store, as consistency tokens (<c>store:position</c>): pass them
+    /// to a view query to read the saga's own writes.
+    /// </summary>
+    public ImmutableArray<string> Consistency => [.. History
+        .Where(h => h.Token is not null)
+        .Select(h => h.Token!.Split(':'))
+        .GroupBy(parts => parts[0], StringComparer.Ordinal)
+        .Select(g => $"{g.Key}:{g.Max(parts => long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture))}")
+        .Order(StringComparer.Ordinal)];
+}
 
 /// <summary>
 /// The orchestrator of one saga (key: saga id). It persists "about to run step i" before calling the

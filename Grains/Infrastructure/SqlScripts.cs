@@ -11,6 +11,7 @@ public static class SqlScripts
     public const string OrleansPersistence = "30-orleans-persistence.sql";
     public const string EventStore = "40-event-store.sql";
     public const string Sagas = "50-sagas.sql";
+    public const string Projections = "60-projections.sql";
 
     private static readonly ConcurrentDictionary<string, string> Cache = new();
 

@@ -13,6 +13,7 @@ public static class StoreCatalog
         new(StoreNames.Idempotency, GrainState, IsGrainStorage: true),
         new(StoreNames.Carts, GrainState, IsGrainStorage: true),
         new(StoreNames.Sagas, [SqlScripts.Sagas], IsGrainStorage: false),
+        new(StoreNames.Projections, [.. GrainState, SqlScripts.Projections], IsGrainStorage: true),
         .. StoreNames.EventStores.Select(name => new StoreDefinition(name, [SqlScripts.EventStore], IsGrainStorage: false)),
     ];
 

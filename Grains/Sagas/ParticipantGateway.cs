@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Reliability.Infrastructure;
 using Reliability.Services;
 
 namespace Reliability.Sagas;
@@ -49,8 +50,21 @@ public sealed class ParticipantGateway(IGrainFactory grains, IOptions<SagaOption
             throw new InjectedFaultException($"{stepName}: injected failure after the call (its answer is lost)");
         }
 
-        return result.Succeeded ? StepOutcome.Succeeded : new StepOutcome(StepOutcomeKind.Rejected, $"{result.Code}: {result.Message}");
+        var token = result.Position > 0 ? $"{StoreOf(command)}:{result.Position}" : null;
+        return result.Succeeded
+            ? new StepOutcome(StepOutcomeKind.Succeeded, null, token)
+            : new StepOutcome(StepOutcomeKind.Rejected, $"{result.Code}: {result.Message}", token);
     }
+
+    /// <summary>The event store of the service a command goes to.</summary>
+    public static string StoreOf(SagaCommand command) => command switch
+    {
+        CreateOrder or CancelOrder or ConfirmOrder => StoreNames.Orders,
+        ReserveStock or ReleaseStock => StoreNames.Inventory,
+        ChargePayment or RefundPayment => StoreNames.Payments,
+        DebitAccount or RefundDebit or CreditAccount => StoreNames.Accounts,
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown saga command."),
+    };
 
     private Task<CommandResult> DispatchAsync(SagaCommand command, string commandId, string actionCommandId) => command switch
     {

@@ -73,7 +73,7 @@ public sealed class SagaMachine(SagaOptions options)
     public SagaState Record(SagaState state, StepOutcome outcome, DateTimeOffset now, double random, string silo = "")
     {
         var compensation = state.Status == SagaStatus.Compensating;
-        var history = state.History.Add(Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo));
+        var history = state.History.Add(Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo) with { Token = outcome.Token });
         var settled = state with { History = history, InFlight = false, UpdatedAt = now };
         var retriable = !compensation && state.Steps[state.Cursor].Compensation is null;
         var attemptsLeft = retriable || state.Attempt < (compensation ? options.MaxCompensationAttempts : options.MaxAttempts);

@@ -38,7 +38,8 @@ public enum StepOutcomeKind
     Failed,
 }
 
-public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null)
+/// <summary>How a step went; <see cref="Token"/> names the participant's event (store:position) when it wrote one.</summary>
+public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null, string? Token = null)
 {
     public static StepOutcome Succeeded { get; } = new(StepOutcomeKind.Succeeded);
 }

@@ -27,23 +27,32 @@ public static class SagaHosting
         services.AddSingleton(new SagaMachine(options));
         services.AddSingleton(new FaultDice(faultSeed));
         services.AddSingleton<IParticipantGateway, ParticipantGateway>();
-        services.AddSingleton<IEventStores>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Orders)
-            ? new PostgresEventStores(sp.GetRequiredService<DatabaseOptions>())
-            : new InMemoryEventStores(sp.GetRequiredService<TimeProvider>()));
+        services.AddEventStores();
         services.AddSingleton<ISagaStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Sagas)
             ? new PostgresSagaStore(sp.GetRequiredService<DatabaseOptions>())
             : new InMemorySagaStore());
 
         services.AddStartupCall(grains => grains.GetGrain<ISagaSupervisorGrain>(ISagaSupervisorGrain.DefaultKey).Ensure());
 
-        // The supervisor's reminder may tick faster than Orleans' one-minute default minimum.
+        return silo.AllowRemindersEvery(options.KeepAlivePeriod);
+    }
+
+    /// <summary>The services' event stores (PostgreSQL when configured, memory otherwise), shared by the sagas and the projections.</summary>
+    public static IServiceCollection AddEventStores(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IEventStores>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Orders)
+            ? new PostgresEventStores(sp.GetRequiredService<DatabaseOptions>())
+            : new InMemoryEventStores(sp.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+
+    /// <summary>Lets reminders tick as fast as <paramref name="period"/>, below Orleans' one-minute default minimum.</summary>
+    public static ISiloBuilder AllowRemindersEvery(this ISiloBuilder silo, TimeSpan period) =>
         silo.Configure<ReminderOptions>(o =>
         {
-            if (o.MinimumReminderPeriod > options.KeepAlivePeriod)
+            if (o.MinimumReminderPeriod > period)
             {
-                o.MinimumReminderPeriod = options.KeepAlivePeriod;
+                o.MinimumReminderPeriod = period;
             }
         });
-        return silo;
-    }
 }

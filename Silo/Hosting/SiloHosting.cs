@@ -33,6 +33,7 @@ public static class SiloHosting
             orleans.AddRateLimiting();
             orleans.AddIdempotency(settings.Idempotency);
             orleans.AddSagas(settings.Sagas);
+            orleans.AddProjections(settings.Projections);
             orleans.AddDashboard();
         });
 

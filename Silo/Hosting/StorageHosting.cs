@@ -24,6 +24,8 @@ public static class StorageHosting
     public static ISiloBuilder AddToolkitStorage(this ISiloBuilder silo, DatabaseOptions database)
     {
         silo.Services.TryAddSingleton(database);
+        // A database error that reaches a caller (e.g. "too many clients") travels as itself, not as a missing codec.
+        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         foreach (var store in StoreCatalog.GrainStorage)
         {
             var connectionString = database.ConnectionStringFor(store.Name);

@@ -1,11 +1,12 @@
 using Reliability.Idempotency;
 using Reliability.Infrastructure;
+using Reliability.Projections;
 using Reliability.Sagas;
 
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ProjectionOptions Projections)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
@@ -14,10 +15,12 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
         var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.SectionName);
         var idempotency = Bind<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName);
         var sagas = Bind<SagaOptions>(configuration, SagaOptions.SectionName);
+        var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
         silo.Validate();
         http.Validate();
         idempotency.Validate();
         sagas.Validate();
+        projections.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
             throw new StartupException(
@@ -25,7 +28,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, database, idempotency, sagas);
+        return new ToolkitSettings(silo, http, database, idempotency, sagas, projections);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

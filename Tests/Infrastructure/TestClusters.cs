@@ -4,6 +4,7 @@ using Orleans.Configuration;
 using Orleans.TestingHost;
 using Reliability.Idempotency;
 using Reliability.Infrastructure;
+using Reliability.Projections;
 using Reliability.Sagas;
 using Reliability.Silo.Hosting;
 
@@ -17,8 +18,10 @@ public static class TestClusters
 {
     public static async Task<(InProcessTestCluster Cluster, DatabaseOptions Database)> StartAsync(
         string purpose, short silos = 3, Action<ISiloBuilder>? configureSilo = null, IdempotencyOptions? idempotency = null,
-        SagaOptions? sagas = null, int? faultSeed = null)
+        SagaOptions? sagas = null, int? faultSeed = null, ProjectionOptions? projections = null)
     {
+        // Pools of the clusters before this one keep idle connections for minutes; the server has a limit.
+        Npgsql.NpgsqlConnection.ClearAllPools();
         var database = new DatabaseOptions { ConnectionString = await TestDatabase.CreateAsync(purpose) };
         foreach (var store in StoreCatalog.All)
         {
@@ -33,7 +36,8 @@ public static class TestClusters
             silo.UseToolkitClustering(database).AddToolkitStorage(database).AddToolkitReminders(database)
                 .AddRateLimiting()
                 .AddIdempotency(idempotency)
-                .AddSagas(sagas, faultSeed);
+                .AddSagas(sagas, faultSeed)
+                .AddProjections(projections);
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client
@@ -42,7 +46,8 @@ public static class TestClusters
                 o.Invariant = "Npgsql";
                 o.ConnectionString = database.ConnectionStringFor(StoreNames.Cluster);
             })
-            .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1)));
+            .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1))
+            .Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql")));
 
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -48,6 +48,9 @@ public static class TestDatabase
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await command.ExecuteNonQueryAsync();
-        return server.ConnectionString(name);
+
+        // Many clusters of three silos share one server over a run, and each silo has a pool per store:
+        // smaller pools keep the run well inside the server's connection limit.
+        return new NpgsqlConnectionStringBuilder(server.ConnectionString(name)) { MaxPoolSize = 30 }.ConnectionString;
     }
 }

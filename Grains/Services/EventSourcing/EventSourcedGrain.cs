@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Reliability.Projections;
 using Reliability.Services.EventStore;
 
 namespace Reliability.Services.EventSourcing;
@@ -9,6 +10,7 @@ namespace Reliability.Services.EventSourcing;
 /// in. Every event records the command that caused it, so a command id seen before answers its first
 /// outcome and appends nothing (a saga retrying after a crash cannot apply twice). If another
 /// activation appended first, the append fails on the version check: the grain reloads and decides again.
+/// After an append the silo's projection nudger is told, so the views see the events within milliseconds.
 /// <para>
 /// Most payment and order streams are new, so a fresh activation does not read first: its first command
 /// is decided on the empty state and appended at version 0, which succeeds only if the stream is indeed
@@ -19,6 +21,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
 {
     private readonly Dictionary<string, CommandResult> _processed = new(StringComparer.Ordinal);
     private IEventStore _store = null!;
+    private IProjectionNudger? _nudger;
     private bool _loaded;
 
     protected abstract string StoreName { get; }
@@ -41,6 +44,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _store = ServiceProvider.GetRequiredService<IEventStores>().For(StoreName);
+        _nudger = ServiceProvider.GetService<IProjectionNudger>();
         State = Initial;
         return Task.CompletedTask;
     }
@@ -80,6 +84,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             try
             {
                 var appended = await _store.AppendAsync(StreamId, Version, data);
+                _nudger?.Appended(StoreName);
                 foreach (var e in decision.Events)
                 {
                     State = Apply(State, e, commandId);

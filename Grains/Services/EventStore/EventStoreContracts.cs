@@ -21,6 +21,22 @@ public sealed class ConcurrencyConflictException(string streamId, int expectedVe
 /// <summary>One service's event store: streams with optimistic concurrency, and a store-wide read for projections.</summary>
 public interface IEventStore
 {
+    /// <summary>
+    /// Events after <paramref name="after"/> in (tx_id, position) order, taking only rows whose transaction
+    /// ended before the oldest one still running: a row that commits later always sorts after every row
+    /// returned now, so a reader that checkpoints the last row it applied never skips one.
+    /// </summary>
+    Task<IReadOnlyList<Projections.ProjectedEvent>> ReadAfterAsync(Projections.StoreCursor after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The event at a position, for replaying a parked one.</summary>
+    Task<Projections.ProjectedEvent?> ReadAtAsync(long position, CancellationToken cancellationToken = default);
+
+    /// <summary>The transaction of the event at a position, to turn a consistency token into a cursor; null if there is none.</summary>
+    Task<ulong?> TransactionOfAsync(long position, CancellationToken cancellationToken = default);
+
+    /// <summary>How many events come after the cursor, and when the oldest of them was recorded.</summary>
+    Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(Projections.StoreCursor after, CancellationToken cancellationToken = default);
+
     string Name { get; }
 
     Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken = default);

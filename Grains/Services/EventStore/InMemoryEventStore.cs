@@ -1,6 +1,11 @@
+using Reliability.Projections;
+
 namespace Reliability.Services.EventStore;
 
-/// <summary>The same contract in memory, for Localhost mode and unit tests.</summary>
+/// <summary>
+/// The same contract in memory, for Localhost mode and unit tests. Appends are atomic under a lock, so
+/// commit order is position order and a row's transaction id is its position.
+/// </summary>
 public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventStore
 {
     private readonly Lock _gate = new();
@@ -27,6 +32,36 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
             return Task.FromResult<IReadOnlyList<RecordedEvent>>(_streams.TryGetValue(streamId, out var stream) ? stream.ToList() : []);
         }
     }
+
+    public Task<IReadOnlyList<ProjectedEvent>> ReadAfterAsync(StoreCursor after, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<ProjectedEvent>>(_all.Where(e => (ulong)e.Position > after.TxId).Take(limit).Select(Project).ToList());
+        }
+    }
+
+    public Task<ProjectedEvent?> ReadAtAsync(long position, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(position >= 1 && position <= _all.Count ? Project(_all[(int)position - 1]) : null);
+        }
+    }
+
+    public Task<ulong?> TransactionOfAsync(long position, CancellationToken cancellationToken = default) =>
+        Task.FromResult<ulong?>(position >= 1 && position <= All.Count ? (ulong)position : null);
+
+    public Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(StoreCursor after, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var behind = _all.Where(e => (ulong)e.Position > after.TxId).ToList();
+            return Task.FromResult<(long, DateTimeOffset?)>((behind.Count, behind.Count == 0 ? null : behind[0].RecordedAt));
+        }
+    }
+
+    private ProjectedEvent Project(RecordedEvent e) => new(name, e.Position, (ulong)e.Position, e.StreamId, e.Version, e.Type, e.Payload, e.RecordedAt);
 
     public Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
     {

@@ -1,5 +1,7 @@
+using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
+using Reliability.Projections;
 
 namespace Reliability.Services.EventStore;
 
@@ -59,6 +61,61 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
 
         positions.Sort();
         return new AppendResult(expectedVersion + events.Count, positions);
+    }
+
+    public async Task<IReadOnlyList<ProjectedEvent>> ReadAfterAsync(StoreCursor after, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand(
+            """
+            SELECT position, tx_id::text::bigint, stream_id, version, event_type, payload::text, recorded_at FROM events
+             WHERE (tx_id, position) > ($1::text::xid8, $2)
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY tx_id, position
+             LIMIT $3
+            """);
+        command.Parameters.AddWithValue(after.TxId.ToString(CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue(after.Position);
+        command.Parameters.AddWithValue(limit);
+        return await ReadProjectedAsync(command, cancellationToken);
+    }
+
+    public async Task<ProjectedEvent?> ReadAtAsync(long position, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand(
+            "SELECT position, tx_id::text::bigint, stream_id, version, event_type, payload::text, recorded_at FROM events WHERE position = $1");
+        command.Parameters.AddWithValue(position);
+        return (await ReadProjectedAsync(command, cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task<ulong?> TransactionOfAsync(long position, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand("SELECT tx_id::text::bigint FROM events WHERE position = $1");
+        command.Parameters.AddWithValue(position);
+        return await command.ExecuteScalarAsync(cancellationToken) is long tx ? (ulong)tx : null;
+    }
+
+    public async Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(StoreCursor after, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand(
+            "SELECT count(*), min(recorded_at) FROM events WHERE (tx_id, position) > ($1::text::xid8, $2)");
+        command.Parameters.AddWithValue(after.TxId.ToString(CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue(after.Position);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));
+    }
+
+    private async Task<IReadOnlyList<ProjectedEvent>> ReadProjectedAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<ProjectedEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new ProjectedEvent(name, reader.GetInt64(0), (ulong)reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3),
+                reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return events;
     }
 
     public static RecordedEvent Read(NpgsqlDataReader reader) => new(

@@ -1,0 +1,97 @@
+using System.Collections.Immutable;
+using Reliability.Services;
+
+namespace Reliability.Projections;
+
+/// <summary>Something that folds projected events: all views take batches the same way.</summary>
+public interface IProjectionViewGrain : IGrainWithStringKey
+{
+    /// <summary>Applies the events in order, skipping any at or below what it has applied; returns those it could not apply.</summary>
+    Task<ImmutableArray<ApplyFailure>> Apply(ImmutableArray<ProjectedEvent> events);
+
+    /// <summary>Applies, once, an event it skipped earlier because it could not be applied; false if it still cannot.</summary>
+    Task<bool> Replay(ProjectedEvent e);
+}
+
+public enum ReservationState
+{
+    Reserved,
+    Released,
+    Rejected,
+}
+
+[GenerateSerializer, Immutable, Alias("projections.reservation")]
+public sealed record ReservationView(string Sku, int Quantity, ReservationState State);
+
+/// <summary>One order joined across the order, inventory and payment services.</summary>
+[GenerateSerializer, Immutable, Alias("projections.order-summary")]
+public sealed record OrderSummary(
+    string OrderId,
+    string? CustomerId,
+    OrderStatus Status,
+    ImmutableArray<OrderLine> Lines,
+    decimal Total,
+    PaymentStatus Payment,
+    ImmutableArray<ReservationView> Reservations,
+    long Revision,
+    DateTimeOffset UpdatedAt);
+
+[GenerateSerializer, Immutable, Alias("projections.customer-orders")]
+public sealed record CustomerOrders(string CustomerId, ImmutableArray<OrderSummary> Orders)
+{
+    public CustomerOrders() : this("", [])
+    {
+    }
+}
+
+[GenerateSerializer, Immutable, Alias("projections.movement")]
+public sealed record Movement(DateTimeOffset At, string Kind, decimal Amount, decimal BalanceAfter, string? Reference);
+
+[GenerateSerializer, Immutable, Alias("projections.statement")]
+public sealed record AccountStatement(string AccountId, bool Open, decimal Balance, long MovementCount, ImmutableArray<Movement> RecentMovements);
+
+[GenerateSerializer, Immutable, Alias("projections.totals")]
+public sealed record ShopTotals(ImmutableDictionary<OrderStatus, long> OrdersByStatus, decimal Revenue, long StockReserved, long EventsApplied);
+
+[Alias("projections.order-summary-view")]
+public interface IOrderSummaryViewGrain : IProjectionViewGrain
+{
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<OrderSummary?> Get();
+}
+
+[Alias("projections.customer-orders-view")]
+public interface ICustomerOrdersViewGrain : IGrainWithStringKey
+{
+    /// <summary>Keeps the newest revision of each of the customer's orders.</summary>
+    Task Upsert(OrderSummary summary);
+
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<CustomerOrders> Get();
+}
+
+[Alias("projections.statement-view")]
+public interface IAccountStatementViewGrain : IProjectionViewGrain
+{
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<AccountStatement?> Get();
+}
+
+[Alias("projections.totals-view")]
+public interface IShopTotalsViewGrain : IProjectionViewGrain
+{
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<ShopTotals> Get();
+}
+
+/// <summary>View grain keys: projection, generation and the view's own key, with a non-hex prefix for the storage.</summary>
+public static class ViewKeys
+{
+    public static string Of(string projection, int generation, string key) => $"v:{projection}:{generation}:{key}";
+
+    public const string TotalsKey = "all";
+
+    public const string OrderPrefix = "order:";
+    public const string CustomerPrefix = "customer:";
+    public const string AccountPrefix = "account:";
+}

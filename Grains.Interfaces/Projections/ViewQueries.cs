@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+
+namespace Reliability.Projections;
+
+/// <summary>
+/// Reading a view: ask the projection's runner which generation is live and whether it has applied the
+/// caller's tokens (waiting up to <c>wait</c>), then read that generation's view grain. The answer says
+/// if it may not include the caller's writes yet (stale) and if a rebuild is in progress.
+/// </summary>
+public static class ViewQueries
+{
+    /// <summary>The longest wait a query may ask for.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    public static Task<ViewRead<OrderSummary>> ReadOrderSummaryAsync(this IGrainFactory grains, string orderId, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
+        grains.ReadAsync(ProjectionNames.Orders, after, wait,
+            generation => grains.GetGrain<IOrderSummaryViewGrain>(ViewKeys.Of(ProjectionNames.Orders, generation, ViewKeys.OrderPrefix + orderId)).Get());
+
+    public static Task<ViewRead<CustomerOrders>> ReadCustomerOrdersAsync(this IGrainFactory grains, string customerId, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
+        grains.ReadAsync(ProjectionNames.Orders, after, wait,
+            async generation => (CustomerOrders?)await grains.GetGrain<ICustomerOrdersViewGrain>(ViewKeys.Of(ProjectionNames.Orders, generation, ViewKeys.CustomerPrefix + customerId)).Get());
+
+    public static Task<ViewRead<AccountStatement>> ReadStatementAsync(this IGrainFactory grains, string accountId, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
+        grains.ReadAsync(ProjectionNames.Statements, after, wait,
+            generation => grains.GetGrain<IAccountStatementViewGrain>(ViewKeys.Of(ProjectionNames.Statements, generation, ViewKeys.AccountPrefix + accountId)).Get());
+
+    public static Task<ViewRead<ShopTotals>> ReadTotalsAsync(this IGrainFactory grains, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
+        grains.ReadAsync(ProjectionNames.Totals, after, wait,
+            async generation => (ShopTotals?)await grains.GetGrain<IShopTotalsViewGrain>(ViewKeys.Of(ProjectionNames.Totals, generation, ViewKeys.TotalsKey)).Get());
+
+    private static async Task<ViewRead<T>> ReadAsync<T>(this IGrainFactory grains, string projection, ImmutableArray<ConsistencyToken> after, TimeSpan wait, Func<int, Task<T?>> read)
+        where T : class
+    {
+        var runner = grains.GetGrain<IProjectionRunnerGrain>(projection);
+        var tokens = after.IsDefault ? [] : after;
+        var remaining = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxWait ? MaxWait : wait;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ViewCheck check;
+        do
+        {
+            // The runner waits at most a couple of seconds per call, so a long wait is several calls (and survives the runner moving).
+            check = await runner.Check(tokens, remaining - clock.Elapsed);
+        }
+        while (!check.Applied && clock.Elapsed < remaining);
+
+        return new ViewRead<T>(await read(check.Generation), !check.Applied, check.Rebuilding);
+    }
+}

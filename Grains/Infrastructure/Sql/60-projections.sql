@@ -1,0 +1,35 @@
+-- Projections: which generation of views is live (and which one is being rebuilt), how far each
+-- generation has read each source store, and the events it could not apply (parked).
+CREATE TABLE IF NOT EXISTS projection_status
+(
+    projection            varchar(100) NOT NULL PRIMARY KEY,
+    live_generation       integer      NOT NULL,
+    rebuilding_generation integer      NULL,
+    updated_at            timestamptz  NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS projection_checkpoints
+(
+    projection varchar(100) NOT NULL,
+    generation integer      NOT NULL,
+    store      varchar(50)  NOT NULL,
+    tx_id      xid8         NOT NULL,
+    position   bigint       NOT NULL,
+    updated_at timestamptz  NOT NULL DEFAULT now(),
+    PRIMARY KEY (projection, generation, store)
+);
+
+CREATE TABLE IF NOT EXISTS projection_parked
+(
+    projection varchar(100) NOT NULL,
+    generation integer      NOT NULL,
+    store      varchar(50)  NOT NULL,
+    position   bigint       NOT NULL,
+    stream_id  varchar(200) NOT NULL,
+    version    integer      NOT NULL,
+    event_type varchar(100) NOT NULL,
+    error      text         NOT NULL,
+    attempts   integer      NOT NULL,
+    parked_at  timestamptz  NOT NULL DEFAULT now(),
+    PRIMARY KEY (projection, generation, store, position)
+);

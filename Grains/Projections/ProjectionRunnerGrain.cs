@@ -1,0 +1,464 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Reliability.Services.EventStore;
+
+namespace Reliability.Projections;
+
+/// <summary>
+/// The one consumer of a projection (key: its name). A round reads every source store after the
+/// generation's checkpoint (only below the store's safe horizon, see <see cref="IEventStore.ReadAfterAsync"/>),
+/// routes each event to its view, calls the views concurrently, parks what they could not apply, and
+/// only then moves the checkpoints. A crash anywhere before that repeats the round, and the views skip
+/// what they had applied, so nothing is lost and nothing is applied twice.
+/// <para>
+/// Rounds run when a silo nudges after an append, and at least every poll interval; a reminder brings
+/// the runner back on another silo if its silo died while nothing was appended.
+/// </para>
+/// <para>
+/// A rebuild reads into a new generation of views beside the live one; when it has caught up, the
+/// status row switches to it in one write and the old generation's rows are deleted.
+/// </para>
+/// </summary>
+public sealed partial class ProjectionRunnerGrain(
+    IEventStores stores,
+    IProjectionStore projectionStore,
+    IOptions<ProjectionOptions> options,
+    ILocalSiloDetails silo,
+    TimeProvider time,
+    ILogger<ProjectionRunnerGrain> logger) : Grain, IProjectionRunnerGrain, IRemindable
+{
+    private const string ReminderName = "keep-alive";
+
+    /// <summary>A view that fails this many rounds in a row while others succeed has its events parked, so the rest can move.</summary>
+    private const int RoundsBeforeParkingAView = 5;
+
+    private static readonly TimeSpan MaxCheckWait = TimeSpan.FromSeconds(2);
+
+    private readonly Dictionary<string, int> _failingViews = new(StringComparer.Ordinal);
+    private readonly LagWindow _lag = new(TimeSpan.FromSeconds(30));
+    private ProjectionDefinition _definition = null!;
+    private Generation _live = null!;
+    private Generation? _rebuild;
+    private Task? _pump;
+    private bool _dirty;
+    private IGrainTimer? _poll;
+    private TaskCompletionSource _advanced = NewSignal();
+    private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
+    private long _parked;
+
+    private string Name => _definition.Name;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        _definition = ProjectionDefinitions.Find(key)
+            ?? throw new ArgumentException($"There is no projection '{key}'; there are {string.Join(", ", ProjectionNames.All)}.");
+        var (live, rebuilding) = await projectionStore.LoadStatusAsync(Name);
+        _live = await LoadGenerationAsync(live);
+        _rebuild = rebuilding is { } number ? await LoadGenerationAsync(number) : null;
+        _parked = await projectionStore.CountParkedAsync(Name, live);
+        _poll = this.RegisterGrainTimer(
+            () =>
+            {
+                Kick();
+                return Task.CompletedTask;
+            },
+            new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.PollInterval) { KeepAlive = true, Interleave = true });
+        LogStarted(Name, silo.Name, _live.Number, _rebuild?.Number);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _poll?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public Task Nudge()
+    {
+        Kick();
+        return Task.CompletedTask;
+    }
+
+    public Task Ensure() => this.RegisterOrUpdateReminder(ReminderName, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        Kick();
+        return Task.CompletedTask;
+    }
+
+    public async Task<ViewCheck> Check(ImmutableArray<ConsistencyToken> tokens, TimeSpan maxWait)
+    {
+        var targets = new List<(string Store, StoreCursor Cursor)>();
+        foreach (var token in tokens.IsDefault ? [] : tokens)
+        {
+            if (!_definition.Sources.Contains(token.Store))
+            {
+                continue;
+            }
+
+            if (await stores.For(token.Store).TransactionOfAsync(token.Position) is not { } tx)
+            {
+                // No such event: nothing will ever apply it.
+                return new ViewCheck(_live.Number, false, _rebuild is not null);
+            }
+
+            targets.Add((token.Store, new StoreCursor(tx, token.Position)));
+        }
+
+        var deadline = time.GetUtcNow() + (maxWait < MaxCheckWait ? maxWait : MaxCheckWait);
+        while (true)
+        {
+            if (targets.TrueForAll(t => _live.CursorOf(t.Store).IsAtOrAfter(t.Cursor.TxId, t.Cursor.Position)))
+            {
+                return new ViewCheck(_live.Number, true, _rebuild is not null);
+            }
+
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                return new ViewCheck(_live.Number, false, _rebuild is not null);
+            }
+
+            Kick();
+            using var cancel = new CancellationTokenSource();
+            await Task.WhenAny(_advanced.Task, Task.Delay(remaining, time, cancel.Token));
+            await cancel.CancelAsync();
+        }
+    }
+
+    public async Task<ProjectionStatus> GetStatus()
+    {
+        var now = time.GetUtcNow();
+        var sources = ImmutableArray.CreateBuilder<SourceStatus>();
+        foreach (var store in _definition.Sources)
+        {
+            var source = stores.For(store);
+            var (behind, oldest) = await source.BacklogAsync(_live.CursorOf(store));
+            var rebuildBehind = _rebuild is { } rebuild ? (await source.BacklogAsync(rebuild.CursorOf(store))).Count : 0;
+            var seconds = oldest is { } at && at < now ? (now - at).TotalSeconds : 0;
+            sources.Add(new SourceStatus(store, _live.CursorOf(store).Position, behind, seconds, _rebuild?.CursorOf(store).Position, rebuildBehind));
+        }
+
+        return new ProjectionStatus(Name, _live.Number, _rebuild?.Number, sources.ToImmutable(), _live.Applied, _rebuild?.Applied ?? 0,
+            _lag.Summarize(now), _lastError, _lastErrorAt, _parked, silo.Name);
+    }
+
+    public async Task<ProjectionStatus> Rebuild()
+    {
+        if (_rebuild is null)
+        {
+            var number = _live.Number + 1;
+            await projectionStore.DropGenerationAsync(Name, number);
+            await projectionStore.SaveStatusAsync(Name, _live.Number, number);
+            _rebuild = new Generation(number, []);
+            LogRebuildStarted(Name, number);
+            Kick();
+        }
+
+        return await GetStatus();
+    }
+
+    public async Task<int> ReplayParked()
+    {
+        var replayed = 0;
+        foreach (var parked in await projectionStore.ListParkedAsync(Name, _live.Number, 1000))
+        {
+            var e = await stores.For(parked.Store).ReadAtAsync(parked.Position);
+            var outcome = e is null ? "the event is gone from its store" : await ReplayAsync(e);
+            if (outcome is null)
+            {
+                await projectionStore.UnparkAsync(Name, _live.Number, parked.Store, parked.Position);
+                replayed++;
+            }
+            else
+            {
+                await projectionStore.ParkAsync(Name, _live.Number, e ?? ToEvent(parked), $"replay failed: {outcome}", 1);
+            }
+        }
+
+        _parked = await projectionStore.CountParkedAsync(Name, _live.Number);
+        LogReplayed(Name, replayed, _parked);
+        return replayed;
+    }
+
+    public async Task<ImmutableArray<ParkedEvent>> GetParked(int limit) =>
+        [.. await projectionStore.ListParkedAsync(Name, _live.Number, Math.Clamp(limit, 1, 1000))];
+
+    /// <summary>Null when the event is now applied (or needs no view); otherwise why not.</summary>
+    private async Task<string?> ReplayAsync(ProjectedEvent e)
+    {
+        try
+        {
+            var key = _definition.Route(e, ProjectionEvents.Deserialize(e));
+            return key is null || await _definition.View(GrainFactory, ViewKeys.Of(Name, _live.Number, key)).Replay(e)
+                ? null
+                : "the view cannot apply it: its fold still fails, or later events of its stream were applied since (rebuild the projection instead)";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Describe(ex);
+        }
+    }
+
+    private void Kick()
+    {
+        _dirty = true;
+        if (_pump is null || _pump.IsCompleted)
+        {
+            _pump = PumpAsync();
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (_dirty)
+            {
+                _dirty = false;
+                var more = true;
+                while (more)
+                {
+                    more = await RoundAsync(_live, options.Value.LiveBatch, live: true);
+                    if (_rebuild is { } rebuild)
+                    {
+                        var rebuildMore = await RoundAsync(rebuild, options.Value.RebuildBatch, live: false);
+                        if (!rebuildMore)
+                        {
+                            await CutOverAsync(rebuild);
+                        }
+
+                        more |= rebuildMore;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Sources, views or checkpoints unreachable: the round is repeated at the next nudge or poll.
+            (_lastError, _lastErrorAt) = (Describe(ex), time.GetUtcNow());
+            LogRoundFailed(Name, _lastError);
+        }
+    }
+
+    /// <summary>One batch from every source into one generation; true if some source may have more.</summary>
+    private async Task<bool> RoundAsync(Generation generation, int batch, bool live)
+    {
+        var sources = _definition.Sources;
+        var reads = await Task.WhenAll(sources.Select(store => stores.For(store).ReadAfterAsync(generation.CursorOf(store), batch)));
+        var count = reads.Sum(r => r.Count);
+        if (count == 0)
+        {
+            return false;
+        }
+
+        await DeliverAsync(generation, reads.SelectMany(r => r));
+
+        var moved = new Dictionary<string, StoreCursor>(StringComparer.Ordinal);
+        for (var i = 0; i < reads.Length; i++)
+        {
+            if (reads[i].Count > 0)
+            {
+                var last = reads[i][^1];
+                moved[sources[i]] = new StoreCursor(last.TxId, last.Position);
+            }
+        }
+
+        await projectionStore.SaveCheckpointsAsync(Name, generation.Number, moved);
+        foreach (var (store, cursor) in moved)
+        {
+            generation.Cursors[store] = cursor;
+        }
+
+        generation.Applied += count;
+        if (live)
+        {
+            var now = time.GetUtcNow();
+            foreach (var read in reads)
+            {
+                foreach (var e in read)
+                {
+                    _lag.Add(now, now - e.RecordedAt);
+                }
+            }
+
+            var advanced = _advanced;
+            _advanced = NewSignal();
+            advanced.TrySetResult();
+        }
+
+        return Array.Exists(reads, r => r.Count >= batch);
+    }
+
+    /// <summary>
+    /// Hands each view its events, in order, one call per view, many views at once. Events the views could
+    /// not apply are parked. A view whose call fails while others succeed fails the round, and after a few
+    /// such rounds its events are parked, so one broken view does not hold up the others; if every call
+    /// fails, the views' storage is down and the round is simply repeated.
+    /// </summary>
+    private async Task DeliverAsync(Generation generation, IEnumerable<ProjectedEvent> events)
+    {
+        var byView = new Dictionary<string, List<ProjectedEvent>>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            string? key;
+            try
+            {
+                key = _definition.Route(e, ProjectionEvents.Deserialize(e));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await ParkAsync(generation, e, $"cannot be read: {Describe(ex)}", 1);
+                continue;
+            }
+
+            if (key is not null)
+            {
+                if (!byView.TryGetValue(key, out var list))
+                {
+                    byView[key] = list = [];
+                }
+
+                list.Add(e);
+            }
+        }
+
+        using var gate = new SemaphoreSlim(options.Value.MaxConcurrentDeliveries);
+        var calls = byView.Select(async pair =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var failures = await _definition.View(GrainFactory, ViewKeys.Of(Name, generation.Number, pair.Key)).Apply([.. pair.Value]);
+                return (pair.Key, Failures: failures, Error: (Exception?)null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return (pair.Key, Failures: ImmutableArray<ApplyFailure>.Empty, Error: ex);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        var results = await Task.WhenAll(calls);
+
+        foreach (var (key, failures, _) in results)
+        {
+            foreach (var failure in failures)
+            {
+                var e = byView[key].First(x => x.Store == failure.Store && x.Position == failure.Position);
+                await ParkAsync(generation, e, failure.Error, 3);
+            }
+        }
+
+        var failed = results.Where(r => r.Error is not null).ToList();
+        if (failed.Count == 0)
+        {
+            _failingViews.Clear();
+            return;
+        }
+
+        if (failed.Count == results.Length)
+        {
+            throw failed[0].Error!;
+        }
+
+        var stuck = new List<string>();
+        foreach (var (key, _, error) in failed)
+        {
+            var rounds = _failingViews[key] = _failingViews.GetValueOrDefault(key) + 1;
+            if (rounds >= RoundsBeforeParkingAView)
+            {
+                foreach (var e in byView[key])
+                {
+                    await ParkAsync(generation, e, $"view {key} kept failing: {Describe(error!)}", rounds);
+                }
+
+                _failingViews.Remove(key);
+                stuck.Add(key);
+            }
+        }
+
+        if (stuck.Count < failed.Count)
+        {
+            throw new InvalidOperationException($"{failed.Count - stuck.Count} views failed this round, e.g. {failed[0].Key}: {Describe(failed[0].Error!)}");
+        }
+    }
+
+    private async Task ParkAsync(Generation generation, ProjectedEvent e, string error, int attempts)
+    {
+        await projectionStore.ParkAsync(Name, generation.Number, e, error, attempts);
+        if (generation == _live)
+        {
+            _parked++;
+        }
+
+        (_lastError, _lastErrorAt) = ($"parked {e.Store}:{e.Position} ({e.Type}): {error}", time.GetUtcNow());
+        LogParked(Name, e.Store, e.Position, e.Type, error);
+    }
+
+    private async Task CutOverAsync(Generation rebuilt)
+    {
+        var retired = _live;
+        await projectionStore.SaveStatusAsync(Name, rebuilt.Number, null);
+        (_live, _rebuild) = (rebuilt, null);
+        _parked = await projectionStore.CountParkedAsync(Name, rebuilt.Number);
+        var advanced = _advanced;
+        _advanced = NewSignal();
+        advanced.TrySetResult();
+        LogCutOver(Name, rebuilt.Number, rebuilt.Applied);
+        try
+        {
+            await projectionStore.DropGenerationAsync(Name, retired.Number);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Harmless: nothing reads a retired generation; the next rebuild into its number would drop it first.
+            LogDropFailed(Name, retired.Number, ex.Message);
+        }
+    }
+
+    private async Task<Generation> LoadGenerationAsync(int number) => new(number, await projectionStore.LoadCheckpointsAsync(Name, number));
+
+    private static ProjectedEvent ToEvent(ParkedEvent p) => new(p.Store, p.Position, 0, p.StreamId, p.Version, p.Type, "", p.ParkedAt);
+
+    private static string Describe(Exception ex) => $"{ex.GetType().Name}: {ex.Message}";
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Generation(int number, Dictionary<string, StoreCursor> cursors)
+    {
+        public int Number { get; } = number;
+
+        public Dictionary<string, StoreCursor> Cursors { get; } = cursors;
+
+        public long Applied { get; set; }
+
+        public StoreCursor CursorOf(string store) => Cursors.GetValueOrDefault(store) ?? StoreCursor.Start;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection} runs on {Silo}: live generation {Live}, rebuilding {Rebuilding}")]
+    private partial void LogStarted(string projection, string silo, int live, int? rebuilding);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: rebuilding into generation {Generation}")]
+    private partial void LogRebuildStarted(string projection, int generation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: generation {Generation} caught up after {Events} events and is now live")]
+    private partial void LogCutOver(string projection, int generation, long events);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projection {Projection}: could not delete retired generation {Generation}: {Reason}")]
+    private partial void LogDropFailed(string projection, int generation, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projection {Projection}: round failed, repeating it: {Reason}")]
+    private partial void LogRoundFailed(string projection, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projection {Projection}: parked {Store}:{Position} ({Type}): {Reason}")]
+    private partial void LogParked(string projection, string store, long position, string type, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: replayed {Replayed} parked events, {Left} still parked")]
+    private partial void LogReplayed(string projection, int replayed, long left);
+}

@@ -1,0 +1,83 @@
+using Reliability.Infrastructure;
+
+namespace Reliability.Projections;
+
+/// <summary>One order, joined across three services; passes itself on to its customer's view after each batch.</summary>
+[CollectionAgeLimit(Minutes = 5)]
+public sealed class OrderSummaryViewGrain(
+    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<OrderSummary>> state)
+    : ProjectionViewGrain<OrderSummary>(state), IOrderSummaryViewGrain
+{
+    protected override OrderSummary Initial() => OrderSummaryFold.Empty(OrderId);
+
+    protected override OrderSummary Fold(OrderSummary view, object @event, ProjectedEvent meta) => OrderSummaryFold.Apply(view, @event, meta);
+
+    protected override Task AfterApplyAsync() => View is { CustomerId: { } customer } summary
+        ? GrainFactory.GetGrain<ICustomerOrdersViewGrain>(CustomerKey(customer)).Upsert(summary)
+        : Task.CompletedTask;
+
+    public Task<OrderSummary?> Get() => Task.FromResult(View);
+
+    // Key: v:{projection}:{generation}:order:{orderId}
+    private string[] KeyParts => this.GetPrimaryKeyString().Split(':', 5);
+
+    private string OrderId => KeyParts[4];
+
+    private string CustomerKey(string customer) => ViewKeys.Of(KeyParts[1], int.Parse(KeyParts[2]), ViewKeys.CustomerPrefix + customer);
+}
+
+/// <summary>A customer's orders: the newest revision of each order summary.</summary>
+[CollectionAgeLimit(Minutes = 5)]
+public sealed class CustomerOrdersViewGrain(
+    [PersistentState("view", StoreNames.Projections)] IPersistentState<CustomerOrders> state) : Grain, ICustomerOrdersViewGrain
+{
+    public async Task Upsert(OrderSummary summary)
+    {
+        var orders = state.State.Orders.IsDefault ? [] : state.State.Orders;
+        var existing = orders.FirstOrDefault(o => o.OrderId == summary.OrderId);
+        if (existing is not null && existing.Revision >= summary.Revision)
+        {
+            return;
+        }
+
+        var updated = existing is null ? orders.Add(summary) : orders.Replace(existing, summary);
+        await state.WriteAsync(new CustomerOrders(CustomerId, updated.Sort(NewestFirst)), GrainContext);
+    }
+
+    public Task<CustomerOrders> Get() => Task.FromResult(new CustomerOrders(CustomerId, state.State.Orders.IsDefault ? [] : state.State.Orders));
+
+    private string CustomerId => this.GetPrimaryKeyString().Split(':', 5)[4];
+
+    private static int NewestFirst(OrderSummary a, OrderSummary b)
+    {
+        var byTime = b.UpdatedAt.CompareTo(a.UpdatedAt);
+        return byTime != 0 ? byTime : string.CompareOrdinal(a.OrderId, b.OrderId);
+    }
+}
+
+[CollectionAgeLimit(Minutes = 5)]
+public sealed class AccountStatementViewGrain(
+    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<AccountStatement>> state)
+    : ProjectionViewGrain<AccountStatement>(state), IAccountStatementViewGrain
+{
+    protected override AccountStatement Initial() => StatementFold.Empty(this.GetPrimaryKeyString().Split(':', 5)[4]);
+
+    protected override AccountStatement Fold(AccountStatement view, object @event, ProjectedEvent meta) => StatementFold.Apply(view, @event, meta);
+
+    public Task<AccountStatement?> Get() => Task.FromResult(View);
+}
+
+/// <summary>Totals over the whole shop: sees every event of its stores in order, so it keeps one cursor per store.</summary>
+[CollectionAgeLimit(Minutes = 5)]
+public sealed class ShopTotalsViewGrain(
+    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<ShopTotals>> state)
+    : ProjectionViewGrain<ShopTotals>(state), IShopTotalsViewGrain
+{
+    protected override bool OrderedByStore => true;
+
+    protected override ShopTotals Initial() => TotalsFold.Empty;
+
+    protected override ShopTotals Fold(ShopTotals view, object @event, ProjectedEvent meta) => TotalsFold.Apply(view, @event, meta);
+
+    public Task<ShopTotals> Get() => Task.FromResult(View ?? TotalsFold.Empty);
+}

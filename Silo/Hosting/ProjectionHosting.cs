@@ -1,0 +1,40 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Reliability.Infrastructure;
+using Reliability.Projections;
+
+namespace Reliability.Silo.Hosting;
+
+public static class ProjectionHosting
+{
+    /// <summary>
+    /// The projection runners' store (checkpoints, generations, parked events), the per-silo nudger, and a
+    /// start of every runner from every silo. PostgreSQL when configured, memory otherwise. Safe to call twice.
+    /// </summary>
+    public static ISiloBuilder AddProjections(this ISiloBuilder silo, ProjectionOptions? options = null)
+    {
+        var services = silo.Services;
+        if (services.Any(d => d.ServiceType == typeof(IProjectionNudger)))
+        {
+            return silo;
+        }
+
+        options ??= new ProjectionOptions();
+        options.Validate();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(options));
+        services.AddEventStores();
+        services.AddSingleton<IProjectionStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Projections)
+            ? new PostgresProjectionStore(sp.GetRequiredService<DatabaseOptions>())
+            : new InMemoryProjectionStore());
+        services.AddSingleton<ProjectionNudger>();
+        services.AddSingleton<IProjectionNudger>(sp => sp.GetRequiredService<ProjectionNudger>());
+        services.AddHostedService(sp => sp.GetRequiredService<ProjectionNudger>());
+        foreach (var projection in ProjectionNames.All)
+        {
+            services.AddStartupCall(grains => grains.GetGrain<IProjectionRunnerGrain>(projection).Ensure());
+        }
+
+        return silo.AllowRemindersEvery(options.KeepAlivePeriod);
+    }
+}
