@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Reliability.Client.Bench;
 using Reliability.Client.Commands;
 using Reliability.Client.Commands.Idempotency;
+using Reliability.Client.Commands.Projections;
 using Reliability.Client.Commands.RateLimiting;
 using Reliability.Client.Commands.Sagas;
 using Reliability.Client.Infrastructure;
@@ -87,6 +88,25 @@ app.Configure(config =>
         saga.AddCommand<SagaRetryCommand>("retry").WithDescription("Resume a parked (Failed) saga's compensations.");
         saga.AddCommand<SagaCancelCommand>("cancel").WithDescription("Stop a running saga; it compensates what it did.");
     });
+    config.AddBranch("view", view =>
+    {
+        view.SetDescription("Read models built from the services' events (CQRS).");
+        view.AddCommand<ViewCustomerOrdersCommand>("orders").WithDescription("A customer's orders with their payment and stock state.")
+            .WithExample("view", "orders", "alice");
+        view.AddCommand<ViewOrderCommand>("order").WithDescription("One order joined across the order, inventory and payment services.");
+        view.AddCommand<ViewStatementCommand>("statement").WithDescription("An account's balance and movements.")
+            .WithExample("view", "statement", "alice", "--after", "accounts:42");
+        view.AddCommand<ViewTotalsCommand>("totals").WithDescription("Orders by status, revenue, stock reserved.");
+    });
+    config.AddBranch("projection", projection =>
+    {
+        projection.SetDescription("Operate the projections that build the views.");
+        projection.AddCommand<ProjectionStatusCommand>("status").WithDescription("Checkpoints, events and seconds behind, lag, parked events, runner silo.");
+        projection.AddCommand<ProjectionRebuildCommand>("rebuild").WithDescription("Replay every event into a new generation, with progress; queries use the old one until it is done.")
+            .WithExample("projection", "rebuild", "orders");
+        projection.AddCommand<ProjectionParkedCommand>("parked").WithDescription("Events a view could not apply, with the error.");
+        projection.AddCommand<ProjectionReplayCommand>("replay").WithDescription("Apply the parked events again (after a fix).");
+    });
     config.AddCommand<AccountCommand>("account").WithDescription("An account's balance.");
     config.AddCommand<StockCommand>("stock").WithDescription("A SKU's stock: on hand, reserved, available.");
     config.AddBranch("bench", bench =>
@@ -95,6 +115,7 @@ app.Configure(config =>
         bench.AddCommand<BenchRateLimitCommand>("ratelimit").WithDescription("Decisions/s and latency vs an empty grain and a Redis Lua token bucket; memory per bucket.");
         bench.AddCommand<BenchIdempotencyCommand>("idempotency").WithDescription("First-time claims and replays vs the same done directly in PostgreSQL.");
         bench.AddCommand<BenchSagaCommand>("saga").WithDescription("Transfer sagas per second and their latency, on a durable PostgreSQL.");
+        bench.AddCommand<BenchProjectionsCommand>("projections").WithDescription("View lag under the saga load; catch-up and rebuild speed over 200,000 events.");
         bench.AddCommand<BenchClusterCommand>("cluster").WithDescription("Silo cold start, cluster formation, and recovery after kill -9.");
     });
     config.SetExceptionHandler((exception, _) =>

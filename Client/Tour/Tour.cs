@@ -11,6 +11,7 @@ public static class Tour
         new RateLimitingChapter(),
         new IdempotencyChapter(),
         new SagasChapter(),
+        new ProjectionsChapter(),
     ];
 
     public static async Task RunAsync(TourContext context, CancellationToken cancellationToken)

@@ -84,6 +84,11 @@ internal static class Sagas
         await using var connection = await ClusterConnection.ConnectAsync(target, cancellationToken);
         var view = await WaitAsync(connection.Client.GetGrain<ISagaGrain>(sagaId), TimeSpan.FromSeconds(30), cancellationToken);
         AnsiConsole.Write(SagaTimeline.Render(view));
+        if (!view.Consistency.IsEmpty)
+        {
+            AnsiConsole.MarkupLine($"[grey]consistency tokens {string.Join(",", view.Consistency)}: pass them as --after to a `view` command to read these writes[/]");
+        }
+
         return view.Status == SagaStatus.Completed ? 0 : 1;
     }
 

@@ -1,0 +1,221 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Reliability.Client.Infrastructure;
+using Reliability.Infrastructure;
+using Reliability.Projections;
+using Reliability.Sagas;
+using Reliability.Services;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Reliability.Client.Bench;
+
+/// <summary>
+/// <c>bench projections</c>: (1) the lag from append to applied-in-the-view of every projection while the
+/// saga benchmark's load runs (transfers at a fixed number in flight), as measured by the runners over
+/// the last 30 s; (2) how fast a projection catches up with, and then rebuilds from, a backlog of at
+/// least 200,000 order events (created, reserved, charged, confirmed) written straight into the
+/// services' event tables.
+/// </summary>
+public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsCommand.Settings>
+{
+    private const int OrdersPerChunk = 5_000;
+    private const int EventsPerOrder = 4;
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--silos <N>")]
+        [DefaultValue(1)]
+        public int Silos { get; init; } = 1;
+
+        [CommandOption("--in-flight <N>")]
+        [DefaultValue(64)]
+        public int InFlight { get; init; } = 64;
+
+        [CommandOption("--duration <DURATION>")]
+        [Description("How long the saga load runs while the lag is measured (the runners report the last 30 s).")]
+        [DefaultValue("30s")]
+        public string Duration { get; init; } = "30s";
+
+        [CommandOption("--events <N>")]
+        [Description("Order events to write for the catch-up and rebuild measurements (default 200,000).")]
+        [DefaultValue(200_000)]
+        public int Events { get; init; } = 200_000;
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(5))
+        {
+            throw new CommandException($"--duration must be at least 5s (got '{settings.Duration}').");
+        }
+
+        if (settings.Events is < 1_000 or > 10_000_000)
+        {
+            throw new CommandException($"--events must be 1,000 to 10,000,000 (got {settings.Events}).");
+        }
+
+        AnsiConsole.MarkupLine($"[bold]bench projections[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: " +
+                               $"{settings.Silos} silo(s); lag under {settings.InFlight} transfers in flight for {Durations.Format(duration)}; " +
+                               $"catch-up and rebuild over {settings.Events:N0} order events");
+        await using var bench = await BenchCluster.CreateAsync("projections", cancellationToken);
+        await bench.StartSilosAsync(settings.Silos, cancellationToken);
+        await using var connection = await ClusterConnection.ConnectAsync(bench.Target, cancellationToken);
+        var client = connection.Client;
+
+        var load = await RunSagaLoadAsync(client, settings.InFlight, duration, cancellationToken);
+        var lag = await Task.WhenAll(ProjectionNames.All.Select(p => client.GetGrain<IProjectionRunnerGrain>(p).GetStatus()));
+        var lagTable = new Table().Title($"lag while {load.PerSecond:N0} transfers/s ran (append → applied in the view, last {lag[0].Lag.WindowSeconds} s)")
+            .AddColumns("projection", "events", "p50 ms", "p99 ms", "max ms");
+        foreach (var status in lag)
+        {
+            lagTable.AddRow(status.Name, status.Lag.Samples.ToString("N0", CultureInfo.InvariantCulture), Ms(status.Lag.P50Ms), Ms(status.Lag.P99Ms), Ms(status.Lag.MaxMs));
+        }
+
+        AnsiConsole.Write(lagTable);
+
+        var orders = (settings.Events + EventsPerOrder - 1) / EventsPerOrder;
+        var written = await SeedAsync(bench.ConnectionString, orders, cancellationToken);
+        var catchUp = await CatchUpAsync(client, written, cancellationToken);
+
+        var rebuilds = new Table().Title("rebuild: every event replayed into a new generation, until it is live")
+            .AddColumns("projection", "events", "seconds", "events/s");
+        foreach (var projection in new[] { ProjectionNames.Orders, ProjectionNames.Totals, ProjectionNames.Statements })
+        {
+            var events = await SourceEventsAsync(bench.ConnectionString, projection, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            await Commands.Projections.ProjectionRebuildCommand.RebuildAsync(client, projection, cancellationToken);
+            var seconds = clock.Elapsed.TotalSeconds;
+            rebuilds.AddRow(projection, events.ToString("N0", CultureInfo.InvariantCulture), seconds.ToString("0.0", CultureInfo.InvariantCulture),
+                (events / seconds).ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.MarkupLine($"live catch-up of the {written:N0} written events (orders and totals projections, side by side): " +
+                               $"{catchUp.TotalSeconds:0.0} s, {written / catchUp.TotalSeconds:N0} events/s per projection");
+        AnsiConsole.Write(rebuilds);
+        AnsiConsole.MarkupLine("Targets: lag p99 under 100 ms under the saga load; rebuild at least 20,000 events/s.");
+        return 0;
+    }
+
+    private static string Ms(double ms) => ms.ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>The saga benchmark's load: transfers between 1,000 accounts.</summary>
+    private static async Task<LoadResult> RunSagaLoadAsync(IClusterClient client, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var accounts = Enumerable.Range(0, 1_000).Select(i => $"bench-{i}").ToArray();
+        await AnsiConsole.Status().StartAsync("opening 1,000 accounts…", _ =>
+            Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (a, _) => await client.GetGrain<IAccountGrain>(a).Open("open", 1_000_000m)));
+        var run = Guid.NewGuid().ToString("N")[..6];
+        return await AnsiConsole.Status().StartAsync("running transfers…", _ => LoadRunner.RunAsync("transfer saga", inFlight, TimeSpan.FromSeconds(5), duration, async i =>
+        {
+            var from = Random.Shared.Next(accounts.Length);
+            var to = (from + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length;
+            var id = $"{run}-{i}";
+            var saga = client.GetGrain<ISagaGrain>($"transfer-{id}");
+            var view = await saga.Start(SagaDefinitions.Transfer(id, accounts[from], accounts[to], 1m));
+            while (!view.Status.IsTerminal())
+            {
+                view = await saga.WaitForTerminal(TimeSpan.FromSeconds(4)) ?? view;
+            }
+        }, cancellationToken));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="orders"/> orders' events straight into the order, inventory and payment
+    /// tables, 5,000 orders per transaction: created and confirmed, one reservation on one of 100 SKUs,
+    /// one charge. Returns how many events it wrote.
+    /// </summary>
+    private static async Task<long> SeedAsync(string connectionString, int orders, CancellationToken cancellationToken)
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        long written = 0;
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).StartAsync(async progress =>
+        {
+            var task = progress.AddTask($"writing {orders * (long)EventsPerOrder:N0} order events", maxValue: orders);
+            for (var first = 0; first < orders; first += OrdersPerChunk)
+            {
+                var last = Math.Min(orders, first + OrdersPerChunk) - 1;
+                written += await ExecuteAsync(connectionString, StoreNames.Orders,
+                    """
+                    INSERT INTO events (stream_id, version, event_type, payload)
+                    SELECT 'order-' || $1 || '-' || i, e.version, e.type,
+                           CASE e.version WHEN 1 THEN jsonb_build_object('customerId', 'bench-c' || (i % 5000),
+                               'lines', jsonb_build_array(jsonb_build_object('sku', 'bench-' || $1 || '-' || (i % 100), 'quantity', 1 + i % 3, 'unitPrice', 5)))
+                           ELSE '{}'::jsonb END
+                      FROM generate_series($2, $3) AS i
+                     CROSS JOIN (VALUES (1, 'OrderCreated'), (2, 'OrderConfirmed')) AS e(version, type)
+                     ORDER BY i, e.version
+                    """, run, first, last, cancellationToken);
+                written += await ExecuteAsync(connectionString, StoreNames.Inventory,
+                    """
+                    INSERT INTO events (stream_id, version, event_type, payload)
+                    SELECT 'sku-bench-' || $1 || '-' || (i % 100), i / 100 + 1, 'StockReserved',
+                           jsonb_build_object('reservationId', $1 || '-' || i || ':bench-' || $1 || '-' || (i % 100), 'quantity', 1 + i % 3)
+                      FROM generate_series($2, $3) AS i
+                     ORDER BY i
+                    """, run, first, last, cancellationToken);
+                written += await ExecuteAsync(connectionString, StoreNames.Payments,
+                    """
+                    INSERT INTO events (stream_id, version, event_type, payload)
+                    SELECT 'payment-order-' || $1 || '-' || i, 1, 'PaymentCharged',
+                           jsonb_build_object('payer', 'bench-c' || (i % 5000), 'payee', 'shop', 'amount', 5 * (1 + i % 3), 'reference', $1 || '-' || i)
+                      FROM generate_series($2, $3) AS i
+                     ORDER BY i
+                    """, run, first, last, cancellationToken);
+                task.Value = last + 1;
+            }
+        });
+        return written;
+    }
+
+    private static async Task<long> ExecuteAsync(string connectionString, string store, string sql, string run, int first, int last, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = store }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(run);
+        command.Parameters.AddWithValue(first);
+        command.Parameters.AddWithValue(last);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Waits until the orders and totals projections have applied everything, drawing the larger backlog.</summary>
+    private static async Task<TimeSpan> CatchUpAsync(IClusterClient client, long written, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).StartAsync(async progress =>
+        {
+            var task = progress.AddTask("live projections catching up", maxValue: written);
+            while (true)
+            {
+                var statuses = await Task.WhenAll(new[] { ProjectionNames.Orders, ProjectionNames.Totals }.Select(p => client.GetGrain<IProjectionRunnerGrain>(p).GetStatus()));
+                var behind = statuses.Max(s => s.Sources.Sum(x => x.EventsBehind));
+                task.Value = Math.Max(0, written - behind);
+                if (behind == 0)
+                {
+                    return;
+                }
+
+                await Task.Delay(250, cancellationToken);
+            }
+        });
+        return clock.Elapsed;
+    }
+
+    private static async Task<long> SourceEventsAsync(string connectionString, string projection, CancellationToken cancellationToken)
+    {
+        string[] stores = projection == ProjectionNames.Statements ? [StoreNames.Accounts] : [StoreNames.Orders, StoreNames.Inventory, StoreNames.Payments];
+        long total = 0;
+        foreach (var store in stores)
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = store }.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM events", connection);
+            total += (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        return total;
+    }
+}
