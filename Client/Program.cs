@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Reliability.Client.Bench;
+using Reliability.Client.Chaos;
 using Reliability.Client.Commands;
 using Reliability.Client.Commands.Idempotency;
 using Reliability.Client.Commands.Projections;
@@ -109,6 +110,8 @@ app.Configure(config =>
     });
     config.AddCommand<AccountCommand>("account").WithDescription("An account's balance.");
     config.AddCommand<StockCommand>("stock").WithDescription("A SKU's stock: on hand, reserved, available.");
+    config.AddCommand<ChaosCommand>("chaos").WithDescription("Kill silos and restart PostgreSQL under a mixed load, then check every invariant (exit 1 if one fails).")
+        .WithExample("chaos", "--duration", "60s");
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Benchmarks; results and how to read them: docs/benchmarks.md.");

@@ -21,15 +21,16 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public ClusterTarget Target => new(ConnectionString, "reliability", "reliability", Silos.Silos.Select(s => s.Endpoint.HttpUrl).ToList());
 
-    /// <summary>Starts PostgreSQL (durable settings, as in production) and no silos yet.</summary>
-    public static async Task<BenchCluster> CreateAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Starts PostgreSQL (durable settings, as in production) and no silos yet; <paramref name="siloSettings"/> are added to every silo's configuration.</summary>
+    public static async Task<BenchCluster> CreateAsync(string name, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? siloSettings = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "reliability-bench", $"{name}-{Environment.ProcessId}");
         var postgres = await ManagedPostgres.StartAsync(
             new ManagedPostgresOptions { RootDirectory = root, Databases = ["bench"], DeleteOnStop = true }, cancellationToken: cancellationToken);
         var connectionString = postgres.ConnectionString("bench");
         var logs = Path.Combine(RepositoryPaths.RunDirectory, "bench", $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-        var silos = new LocalCluster(RepositoryPaths.SiloAssembly(), connectionString, logs, new Dictionary<string, string> { ["Logging:Format"] = "simple" });
+        var silos = new LocalCluster(RepositoryPaths.SiloAssembly(), connectionString, logs, 
+            new Dictionary<string, string>(siloSettings ?? new Dictionary<string, string>()) { ["Logging:Format"] = "simple" });
         return new BenchCluster(postgres, silos, connectionString);
     }
 

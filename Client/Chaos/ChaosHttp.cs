@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Reliability.Client.Chaos;
+
+/// <summary>What a request got: a status and body, or no answer at all (<see cref="Error"/>).</summary>
+public sealed record Reply(int Status, string Body, string? Error)
+{
+    public bool Answered => Error is null;
+
+    /// <summary>The service did not serve the request: no answer, or a 5xx.</summary>
+    public bool Unavailable => !Answered || Status >= 500;
+
+    public override string ToString() => Answered ? $"{Status} {Body[..Math.Min(Body.Length, 200)]}" : $"no answer: {Error}";
+}
+
+/// <summary>
+/// Sends requests as a client behind a load balancer would see the cluster: to the silos in turn, with
+/// a short connect timeout so a dead silo costs little, and a 10 s overall timeout. Every attempt is
+/// recorded per lane (one worker's sequence of requests) for the availability report.
+/// </summary>
+public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Availability availability) : IDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionLifetime = TimeSpan.FromSeconds(30),
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+
+    private int _next;
+
+    public async Task<Reply> SendAsync(string lane, HttpMethod method, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    {
+        var url = siloUrls[(int)((uint)Interlocked.Increment(ref _next) % (uint)siloUrls.Count)].TrimEnd('/') + path;
+        using var request = new HttpRequestMessage(method, url);
+        request.Headers.Add("X-Api-Key", apiKey);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+        }
+
+        Reply reply;
+        try
+        {
+            using var response = await _http.SendAsync(request, cancellationToken);
+            reply = new Reply((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            reply = new Reply(0, "", ex is TaskCanceledException ? "timed out after 10 s" : ex.Message);
+        }
+
+        availability.Record(lane, !reply.Unavailable);
+        return reply;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>One stretch of time in which every request of a lane went unanswered (or got a 5xx).</summary>
+public sealed record Outage(string Lane, TimeSpan Start, TimeSpan End, int FailedRequests)
+{
+    public TimeSpan Length => End - Start;
+}
+
+/// <summary>
+/// Per lane, the runs of failed requests between successes: an outage lasts from its first failed
+/// request until the next answered one. Times are offsets from the start of the run.
+/// </summary>
+public sealed class Availability
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ConcurrentDictionary<string, LaneState> _lanes = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<Outage> _outages = new();
+    private long _requests;
+    private long _failures;
+
+    public TimeSpan Now => _clock.Elapsed;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public IReadOnlyList<Outage> Outages => [.. _outages];
+
+    public void Record(string lane, bool ok)
+    {
+        Interlocked.Increment(ref _requests);
+        var state = _lanes.GetOrAdd(lane, _ => new LaneState());
+        var now = Now;
+        lock (state)
+        {
+            if (ok)
+            {
+                if (state.FailingSince is { } since)
+                {
+                    _outages.Enqueue(new Outage(lane, since, now, state.Failed));
+                    (state.FailingSince, state.Failed) = (null, 0);
+                }
+
+                return;
+            }
+
+            Interlocked.Increment(ref _failures);
+            state.FailingSince ??= now;
+            state.Failed++;
+        }
+    }
+
+    /// <summary>Closes the outages still open (a lane that never recovered) at the current time.</summary>
+    public void Close()
+    {
+        var now = Now;
+        foreach (var (lane, state) in _lanes)
+        {
+            lock (state)
+            {
+                if (state.FailingSince is { } since)
+                {
+                    _outages.Enqueue(new Outage(lane, since, now, state.Failed));
+                    (state.FailingSince, state.Failed) = (null, 0);
+                }
+            }
+        }
+    }
+
+    private sealed class LaneState
+    {
+        public TimeSpan? FailingSince { get; set; }
+
+        public int Failed { get; set; }
+    }
+}
