@@ -17,7 +17,7 @@ public sealed class ProjectionOptions
     public int LiveBatch { get; set; } = 500;
 
     /// <summary>Events read per source per round while rebuilding.</summary>
-    public int RebuildBatch { get; set; } = 5000;
+    public int RebuildBatch { get; set; } = 20_000;
 
     /// <summary>View grains called at once by a runner (each call may hold a database connection for its write).</summary>
     public int MaxConcurrentDeliveries { get; set; } = 64;

@@ -41,6 +41,7 @@ public sealed partial class ProjectionRunnerGrain(
     private Generation _live = null!;
     private Generation? _rebuild;
     private Task? _pump;
+    private Task _saving = Task.CompletedTask;
     private bool _dirty;
     private IGrainTimer? _poll;
     private TaskCompletionSource _advanced = NewSignal();
@@ -228,12 +229,15 @@ public sealed partial class ProjectionRunnerGrain(
                         var rebuildMore = await RoundAsync(rebuild, options.Value.RebuildBatch, live: false);
                         if (!rebuildMore)
                         {
+                            await SavedAsync();
                             await CutOverAsync(rebuild);
                         }
 
                         more |= rebuildMore;
                     }
                 }
+
+                await SavedAsync();
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -244,11 +248,17 @@ public sealed partial class ProjectionRunnerGrain(
         }
     }
 
-    /// <summary>One batch from every source into one generation; true if some source may have more.</summary>
+    /// <summary>
+    /// One batch from every source into one generation; true if some source may have more. Once the views
+    /// have applied the batch, the cursors move in memory (so waiting queries see it at once) and the
+    /// checkpoint write runs while the next round reads; at most one checkpoint write is in flight. If one
+    /// fails, the stored checkpoint is only behind, and the views skip what a restart repeats.
+    /// </summary>
     private async Task<bool> RoundAsync(Generation generation, int batch, bool live)
     {
         var sources = _definition.Sources;
         var reads = await Task.WhenAll(sources.Select(store => stores.For(store).ReadAfterAsync(generation.CursorOf(store), batch)));
+        await SavedAsync();
         var count = reads.Sum(r => r.Count);
         if (count == 0)
         {
@@ -263,16 +273,11 @@ public sealed partial class ProjectionRunnerGrain(
             if (reads[i].Count > 0)
             {
                 var last = reads[i][^1];
-                moved[sources[i]] = new StoreCursor(last.TxId, last.Position);
+                moved[sources[i]] = generation.Cursors[sources[i]] = new StoreCursor(last.TxId, last.Position);
             }
         }
 
-        await projectionStore.SaveCheckpointsAsync(Name, generation.Number, moved);
-        foreach (var (store, cursor) in moved)
-        {
-            generation.Cursors[store] = cursor;
-        }
-
+        _saving = projectionStore.SaveCheckpointsAsync(Name, generation.Number, moved);
         generation.Applied += count;
         if (live)
         {
@@ -291,6 +296,14 @@ public sealed partial class ProjectionRunnerGrain(
         }
 
         return Array.Exists(reads, r => r.Count >= batch);
+    }
+
+    /// <summary>Waits for the checkpoint write in flight, and lets its failure fail the round.</summary>
+    private Task SavedAsync()
+    {
+        var saving = _saving;
+        _saving = Task.CompletedTask;
+        return saving;
     }
 
     /// <summary>

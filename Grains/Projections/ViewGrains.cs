@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Reliability.Infrastructure;
 
 namespace Reliability.Projections;
@@ -26,25 +27,65 @@ public sealed class OrderSummaryViewGrain(
     private string CustomerKey(string customer) => ViewKeys.Of(KeyParts[1], int.Parse(KeyParts[2]), ViewKeys.CustomerPrefix + customer);
 }
 
-/// <summary>A customer's orders: the newest revision of each order summary.</summary>
+/// <summary>
+/// A customer's orders: the newest revision of each order summary. Upserts interleave and share writes
+/// (group commit): each one changes the state in memory, then waits for a write that started after its
+/// change, and at most one write is in flight. A customer with many orders in one batch of events is
+/// written once or twice, not once per order, and every upsert still returns only once it is durable.
+/// </summary>
+[Reentrant]
 [CollectionAgeLimit(Minutes = 5)]
 public sealed class CustomerOrdersViewGrain(
     [PersistentState("view", StoreNames.Projections)] IPersistentState<CustomerOrders> state) : Grain, ICustomerOrdersViewGrain
 {
-    public async Task Upsert(OrderSummary summary)
+    private Task _writing = Task.CompletedTask;
+    private Task? _next;
+
+    public Task Upsert(OrderSummary summary)
     {
         var orders = state.State.Orders.IsDefault ? [] : state.State.Orders;
         var existing = orders.FirstOrDefault(o => o.OrderId == summary.OrderId);
         if (existing is not null && existing.Revision >= summary.Revision)
         {
-            return;
+            // Already held, but maybe only in memory: wait for whatever write is due.
+            return _next ?? _writing;
         }
 
         var updated = existing is null ? orders.Add(summary) : orders.Replace(existing, summary);
-        await state.WriteAsync(new CustomerOrders(CustomerId, updated.Sort(NewestFirst)), GrainContext);
+        state.State = new CustomerOrders(CustomerId, updated.Sort(NewestFirst));
+        return _next ??= WriteAfterAsync(_writing);
     }
 
     public Task<CustomerOrders> Get() => Task.FromResult(new CustomerOrders(CustomerId, state.State.Orders.IsDefault ? [] : state.State.Orders));
+
+    /// <summary>Waits for the write in flight, then writes everything changed so far.</summary>
+    private async Task WriteAfterAsync(Task previous)
+    {
+        // Return to the caller first, so it publishes this task as the next write before anything below runs.
+        await Task.Yield();
+        try
+        {
+            await previous;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // That write's callers saw its failure; this one writes the state again, including their changes.
+        }
+
+        _next = null;
+        var write = state.WriteStateAsync();
+        _writing = write;
+        try
+        {
+            await write;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Memory is now ahead of storage, or the ETag is unknown: start over from storage.
+            this.DeactivateOnIdle();
+            throw;
+        }
+    }
 
     private string CustomerId => this.GetPrimaryKeyString().Split(':', 5)[4];
 
