@@ -13,7 +13,8 @@ public static class StoreCatalog
         new(StoreNames.Idempotency, GrainState, IsGrainStorage: true),
         new(StoreNames.Carts, GrainState, IsGrainStorage: true),
         new(StoreNames.Sagas, [SqlScripts.Sagas], IsGrainStorage: false),
-        new(StoreNames.Projections, [.. GrainState, SqlScripts.Projections], IsGrainStorage: true),
+        // Views are grain state too, but in a table of their own, written in batches (ViewStateStorage).
+        new(StoreNames.Projections, [SqlScripts.Projections], IsGrainStorage: false),
         .. StoreNames.EventStores.Select(name => new StoreDefinition(name, [SqlScripts.EventStore], IsGrainStorage: false)),
     ];
 

@@ -19,8 +19,8 @@ public sealed class ProjectionOptions
     /// <summary>Events read per source per round while rebuilding.</summary>
     public int RebuildBatch { get; set; } = 20_000;
 
-    /// <summary>View grains called at once by a runner (each call may hold a database connection for its write).</summary>
-    public int MaxConcurrentDeliveries { get; set; } = 64;
+    /// <summary>View grains called at once by a runner; their writes reach PostgreSQL in batches of up to 256 views (see ViewStateStorage).</summary>
+    public int MaxConcurrentDeliveries { get; set; } = 256;
 
     public void Validate()
     {

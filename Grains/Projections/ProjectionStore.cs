@@ -150,16 +150,15 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
         {
             "DELETE FROM projection_checkpoints WHERE projection = $1 AND generation = $2",
             "DELETE FROM projection_parked WHERE projection = $1 AND generation = $2",
-            "DELETE FROM orleansstorage WHERE graintypestring = 'view' AND grainidextensionstring LIKE $3",
         })
         {
             var command = new NpgsqlBatchCommand(sql);
             command.Parameters.AddWithValue(projection);
             command.Parameters.AddWithValue(generation);
-            command.Parameters.AddWithValue($"{ViewKeys.Of(projection, generation, "")}%");
             batch.BatchCommands.Add(command);
         }
 
+        batch.BatchCommands.Add(ViewStateStorage.DeleteByPrefix(ViewKeys.Of(projection, generation, "")));
         await batch.ExecuteNonQueryAsync();
     }
 

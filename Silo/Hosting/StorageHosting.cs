@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Orleans.Runtime.Hosting;
 using Reliability.Infrastructure;
+using Reliability.Projections;
 
 namespace Reliability.Silo.Hosting;
 
@@ -39,6 +41,10 @@ public static class StorageHosting
             }));
         }
 
+        // The views' state: a table of its own, written in batches (see ViewStateStorage).
+        var views = database.ConnectionStringFor(StoreNames.Projections);
+        silo.Services.AddGrainStorage(StoreNames.Projections, (sp, _) =>
+            new ViewStateStorage(views, new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>())));
         return silo;
     }
 
@@ -53,9 +59,9 @@ public static class StorageHosting
     public static ISiloBuilder AddToolkitInMemoryStorage(this ISiloBuilder silo)
     {
         silo.Services.TryAddSingleton(new DatabaseOptions());
-        foreach (var store in StoreCatalog.GrainStorage)
+        foreach (var store in StoreCatalog.GrainStorage.Select(s => s.Name).Append(StoreNames.Projections))
         {
-            silo.AddMemoryGrainStorage(store.Name);
+            silo.AddMemoryGrainStorage(store);
         }
 
         return silo.UseInMemoryReminderService();

@@ -191,5 +191,5 @@ public sealed class ProjectionClusterTests(ProjectionClusterFixture fixture) : I
     }
 
     private Task<long> ViewRowsAsync(string projection, int generation) => EventTables.ScalarAsync(fixture.Database, StoreNames.Projections,
-        "SELECT count(*) FROM orleansstorage WHERE graintypestring = 'view' AND grainidextensionstring LIKE $1", ViewKeys.Of(projection, generation, "") + "%");
+        "SELECT count(*) FROM view_states WHERE grain_key LIKE $1", ViewKeys.Of(projection, generation, "") + "%");
 }
