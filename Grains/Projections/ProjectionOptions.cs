@@ -20,7 +20,7 @@ public sealed class ProjectionOptions
     public int RebuildBatch { get; set; } = 20_000;
 
     /// <summary>View grains called at once by a runner; their writes reach PostgreSQL in batches of up to 256 views (see ViewStateStorage).</summary>
-    public int MaxConcurrentDeliveries { get; set; } = 256;
+    public int MaxConcurrentDeliveries { get; set; } = 64;
 
     public void Validate()
     {
