@@ -70,10 +70,17 @@ public sealed partial class ProjectionRunnerGrain(
         LogStarted(Name, silo.Name, _live.Number, _rebuild?.Number);
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _poll?.Dispose();
-        return Task.CompletedTask;
+        try
+        {
+            await SavedAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Only the stored checkpoint is behind; the next activation repeats a round the views skip.
+        }
     }
 
     public Task Nudge()
@@ -236,9 +243,10 @@ public sealed partial class ProjectionRunnerGrain(
                         more |= rebuildMore;
                     }
                 }
-
-                await SavedAsync();
             }
+
+            // The last checkpoint write may still be running: the next round waits for it (and reports its
+            // failure), so an idle runner does not hold up the round that the next nudge starts.
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
