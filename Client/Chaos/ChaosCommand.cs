@@ -87,7 +87,7 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         var faults = new ChaosFaults(cluster.Silos, cluster.Postgres, clock, killEvery, !settings.NoPostgresRestart, Say);
         var lanes = new List<Task>
         {
-            faults.RunAsync(until, cancellationToken),
+            faults.RunAsync(start, until, cancellationToken),
             ReportProgressAsync(load, clock, until, Say, cancellationToken),
         };
         lanes.AddRange(Enumerable.Range(0, 4).Select(i => load.CartLaneAsync(i, until, cancellationToken)));

@@ -29,15 +29,14 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         }
     }
 
-    public async Task RunAsync(TimeSpan until, CancellationToken cancellationToken)
+    /// <summary>Kills at start + period, + 2 periods, …; the PostgreSQL restart halfway between two kills near the middle.</summary>
+    public async Task RunAsync(TimeSpan start, TimeSpan until, CancellationToken cancellationToken)
     {
-        var postgresAt = restartPostgres ? TimeSpan.FromTicks(until.Ticks / 2) + killEvery / 2 : TimeSpan.MaxValue;
-        if (postgresAt >= until)
-        {
-            postgresAt = restartPostgres ? TimeSpan.FromTicks(until.Ticks / 2) : TimeSpan.MaxValue;
-        }
-
-        var nextKill = killEvery;
+        var middle = start + (until - start) / 2;
+        var postgresAt = !restartPostgres ? TimeSpan.MaxValue
+            : middle + killEvery / 2 < until ? middle + killEvery / 2
+            : middle;
+        var nextKill = start + killEvery;
         while (true)
         {
             var next = nextKill < postgresAt ? nextKill : postgresAt;

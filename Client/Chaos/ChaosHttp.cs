@@ -17,9 +17,11 @@ public sealed record Reply(int Status, string Body, string? Error)
 }
 
 /// <summary>
-/// Sends requests as a client behind a load balancer would see the cluster: to the silos in turn, with
-/// a short connect timeout so a dead silo costs little, and a 10 s overall timeout. Every attempt is
-/// recorded per lane (one worker's sequence of requests) for the availability report.
+/// Sends requests as a client behind a load balancer would see the cluster: to the silos in turn, with a
+/// short connect timeout and a passive health check (a silo that refused a connection gets no requests
+/// for <see cref="SkipAfterRefusal"/>, as a proxy's failure counting would do), and a 10 s overall
+/// timeout. Every attempt is recorded per lane (one worker's sequence of requests) for the availability
+/// report.
 /// </summary>
 public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Availability availability) : IDisposable
 {
@@ -32,11 +34,15 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
         Timeout = TimeSpan.FromSeconds(10),
     };
 
+    private static readonly TimeSpan SkipAfterRefusal = TimeSpan.FromSeconds(2);
+
+    private readonly long[] _skipUntil = new long[siloUrls.Count];
     private int _next;
 
     public async Task<Reply> SendAsync(string lane, HttpMethod method, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
     {
-        var url = siloUrls[(int)((uint)Interlocked.Increment(ref _next) % (uint)siloUrls.Count)].TrimEnd('/') + path;
+        var silo = PickSilo();
+        var url = siloUrls[silo].TrimEnd('/') + path;
         using var request = new HttpRequestMessage(method, url);
         request.Headers.Add("X-Api-Key", apiKey);
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
@@ -58,10 +64,31 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             reply = new Reply(0, "", ex is TaskCanceledException ? "timed out after 10 s" : ex.Message);
+            if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            {
+                Volatile.Write(ref _skipUntil[silo], Environment.TickCount64 + (long)SkipAfterRefusal.TotalMilliseconds);
+            }
         }
 
         availability.Record(lane, !reply.Unavailable);
         return reply;
+    }
+
+    /// <summary>The next silo in turn that has not just refused a connection (or simply the next, if all have).</summary>
+    private int PickSilo()
+    {
+        var now = Environment.TickCount64;
+        var first = (int)((uint)Interlocked.Increment(ref _next) % (uint)siloUrls.Count);
+        for (var i = 0; i < siloUrls.Count; i++)
+        {
+            var silo = (first + i) % siloUrls.Count;
+            if (Volatile.Read(ref _skipUntil[silo]) <= now)
+            {
+                return silo;
+            }
+        }
+
+        return first;
     }
 
     public void Dispose() => _http.Dispose();
