@@ -93,8 +93,8 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         new("POST", "/api/admin/projections/{name}/rebuild", Admin: true),
         new("POST", "/api/admin/projections/{name}/replay-parked", Admin: true),
         new("GET", "/api/admin/projections/{name}/parked", Admin: true, Query: QueryKind.Limit),
-        new("GET", "/dashboard", Admin: true),
-        new("GET", "/dashboard/{id}", Admin: true),
+        new("GET", "/dashboard", Admin: true, Query: QueryKind.DashboardToken),
+        new("GET", "/dashboard/{id}", Admin: true, Query: QueryKind.DashboardToken),
         new("GET", "/api/{id}"),
         new("GET", "/{id}"),
     ];
@@ -161,7 +161,7 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         if (Chance(0.05))
         {
             headers.Add((Pick(["Accept", "Accept-Encoding", "Content-Encoding", "Expect", "X-Forwarded-For", "Host-Override", "Cookie", "Range"]),
-                Pick(["gzip", "*/*", "chunked, gzip", "100-continue", "999.999.999.999", "bytes=-1", "token=x; token=y", "\u0001", new string('v', 2000)])));
+                Pick(["gzip", "*/*", "chunked, gzip", "100-continue", "999.999.999.999", "bytes=-1", "token=x; token=y", "dashboard-access=00; dashboard-access=", "\u0001", new string('v', 2000)])));
         }
 
         byte[]? body = null;
@@ -243,6 +243,18 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
                 else if (Chance(0.5))
                 {
                     parts.Add("wait=" + Uri.EscapeDataString(Pick(["0", "0.1", "-1", "31", "1e9", "NaN", "abc", "", Pick(Numbers)])));
+                }
+
+                break;
+            case QueryKind.DashboardToken:
+                if (Chance(0.5))
+                {
+                    parts.Add("token=" + Uri.EscapeDataString(Pick([adminToken, "wrong", "", adminToken + adminToken, Safe(Hostile())])));
+                }
+
+                if (Chance(0.1))
+                {
+                    parts.Add("token=" + Uri.EscapeDataString(adminToken));
                 }
 
                 break;
@@ -465,7 +477,7 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
 
     private enum BodyKind { None, Check, Policy, CartItem, Order, Transfer, Account, Restock, Cancel }
 
-    private enum QueryKind { None, SagaList, View, Limit }
+    private enum QueryKind { None, SagaList, View, Limit, DashboardToken }
 
     private enum Target { None, Cart, Account, Sku, Policy, AccountInBody }
 
