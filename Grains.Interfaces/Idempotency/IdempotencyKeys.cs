@@ -15,7 +15,13 @@ public static class IdempotencyKeys
     /// <summary>The scope of a caller: its API key (hashed), else the shared public scope.</summary>
     public static string ScopeOf(string? apiKey) => string.IsNullOrEmpty(apiKey) ? PublicScope : Callers.OfApiKey(apiKey);
 
-    public static string GrainKey(string scope, string key) => $"{scope}:{key}";
+    /// <summary>
+    /// <c>scope:key</c>, with braces swapped for look-alikes outside ASCII: the ADO.NET storage formats string
+    /// keys as composite format strings and throws on a brace. Checked keys are ASCII, so the swap is one-to-one
+    /// and leaves every other key as it was.
+    /// </summary>
+    public static string GrainKey(string scope, string key) =>
+        $"{scope}:{key.Replace('{', '\u2983').Replace('}', '\u2984')}";
 
     public static IIdempotencyKeyGrain GetIdempotencyKey(this IGrainFactory grains, string scope, string key) =>
         grains.GetGrain<IIdempotencyKeyGrain>(GrainKey(scope, key));

@@ -11,4 +11,15 @@ public sealed class HttpApiOptions
 
     /// <summary>Largest request body accepted, in bytes; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest total size of a request's headers, in bytes; larger ones get 431.</summary>
+    public int MaxRequestHeadersTotalBytes { get; set; } = 32 * 1024;
+
+    public void Validate()
+    {
+        SiloSettings.Require(MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024 * 1024,
+            $"Http:MaxRequestBodyBytes must be 1024 to 1073741824 bytes, not {MaxRequestBodyBytes}.");
+        SiloSettings.Require(MaxRequestHeadersTotalBytes is >= 4 * 1024 and <= 1024 * 1024,
+            $"Http:MaxRequestHeadersTotalBytes must be 4096 to 1048576 bytes, not {MaxRequestHeadersTotalBytes}.");
+    }
 }

@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Reliability.Silo.Http;
 
 namespace Reliability.Silo.Hosting;
 
@@ -37,18 +38,21 @@ public static class SiloHosting
             orleans.AddDashboard();
         });
 
-        var maxBody = builder.Configuration.GetSection(HttpSettings.SectionName).Get<HttpApiOptions>()?.MaxRequestBodyBytes ?? new HttpApiOptions().MaxRequestBodyBytes;
+        var limits = builder.Configuration.GetSection(HttpSettings.SectionName).Get<HttpApiOptions>() ?? new HttpApiOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(settings.Http.ParsedBindAddress, settings.Http.Port);
-            kestrel.Limits.MaxRequestBodySize = maxBody;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalBytes;
         });
         return builder;
     }
 
+    /// <summary>The dashboard at /dashboard, behind the same rule as the admin endpoints (see <see cref="DashboardGuard"/>).</summary>
     public static WebApplication MapDashboard(this WebApplication app)
     {
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(DashboardGuard.PathPrefix), dashboard => dashboard.UseMiddleware<DashboardGuard>());
+        app.MapOrleansDashboard(routePrefix: DashboardGuard.PathPrefix);
         return app;
     }
 }

@@ -18,6 +18,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
         var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
         silo.Validate();
         http.Validate();
+        Bind<HttpApiOptions>(configuration, HttpSettings.SectionName).Validate();
         idempotency.Validate();
         sagas.Validate();
         projections.Validate();

