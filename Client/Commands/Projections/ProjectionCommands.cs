@@ -1,9 +1,11 @@
+using System.Collections.Immutable;
 using System.ComponentModel;
 using System.Globalization;
 using Reliability.Client.Infrastructure;
 using Reliability.Projections;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Spectre.Console.Rendering;
 
 namespace Reliability.Client.Commands.Projections;
 
@@ -18,7 +20,7 @@ public class ViewSettings : ClusterSettings
     [DefaultValue(5.0)]
     public double Wait { get; init; } = 5;
 
-    public (System.Collections.Immutable.ImmutableArray<ConsistencyToken> Tokens, TimeSpan Wait) Parse() =>
+    public (ImmutableArray<ConsistencyToken> Tokens, TimeSpan Wait) Parse() =>
         !ConsistencyToken.TryParseList(After, out var tokens)
             ? throw new CommandException($"--after must be tokens like orders:12,payments:7 (got '{After}').")
             : Wait is < 0 or > 30
@@ -49,70 +51,73 @@ public sealed class ProjectionNameSettings : ClusterSettings
             : throw new CommandException($"There is no projection '{Name}'; there are {string.Join(", ", ProjectionNames.All)}.");
 }
 
-/// <summary><c>view orders CUSTOMER</c></summary>
-public sealed class ViewCustomerOrdersCommand : AsyncCommand<ViewIdSettings>
+/// <summary>
+/// The shape of every <c>view</c> command: connect, read the view (waiting for the tokens of
+/// <c>--after</c>), draw it and say whether it is stale; exit code 1 when it is.
+/// </summary>
+public abstract class ViewCommand<TSettings, TView> : AsyncCommand<TSettings> where TSettings : ViewSettings where TView : class
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ViewIdSettings settings, CancellationToken cancellationToken)
+    public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
         var (tokens, wait) = settings.Parse();
         await using var connection = await ClusterConnection.ConnectAsync(settings.Target(), cancellationToken);
-        var read = await connection.Client.ReadCustomerOrdersAsync(settings.Id, tokens, wait);
-        AnsiConsole.Write(ViewRender.CustomerOrders(read.View!));
+        var read = await ReadAsync(connection.Client, settings, tokens, wait);
+        if (read.View is null)
+        {
+            throw new CommandException(Missing(settings, read.Stale));
+        }
+
+        AnsiConsole.Write(Render(read.View));
         AnsiConsole.MarkupLine(ViewRender.Flags(read));
         return read.Stale ? 1 : 0;
     }
+
+    protected abstract Task<ViewRead<TView>> ReadAsync(IClusterClient client, TSettings settings, ImmutableArray<ConsistencyToken> tokens, TimeSpan wait);
+
+    protected abstract IRenderable Render(TView view);
+
+    protected virtual string Missing(TSettings settings, bool stale) => $"Nothing in the view{(stale ? " yet (it has not caught up with the tokens)" : "")}.";
+}
+
+/// <summary><c>view orders CUSTOMER</c></summary>
+public sealed class ViewCustomerOrdersCommand : ViewCommand<ViewIdSettings, CustomerOrders>
+{
+    protected override Task<ViewRead<CustomerOrders>> ReadAsync(IClusterClient client, ViewIdSettings settings, ImmutableArray<ConsistencyToken> tokens, TimeSpan wait) =>
+        client.ReadCustomerOrdersAsync(settings.Id, tokens, wait);
+
+    protected override IRenderable Render(CustomerOrders view) => ViewRender.CustomerOrders(view);
 }
 
 /// <summary><c>view order ORDER</c></summary>
-public sealed class ViewOrderCommand : AsyncCommand<ViewIdSettings>
+public sealed class ViewOrderCommand : ViewCommand<ViewIdSettings, OrderSummary>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ViewIdSettings settings, CancellationToken cancellationToken)
-    {
-        var (tokens, wait) = settings.Parse();
-        await using var connection = await ClusterConnection.ConnectAsync(settings.Target(), cancellationToken);
-        var read = await connection.Client.ReadOrderSummaryAsync(settings.Id, tokens, wait);
-        if (read.View is null)
-        {
-            throw new CommandException($"No order '{settings.Id}' in the view{(read.Stale ? " yet (it has not caught up with the tokens)" : "")}.");
-        }
+    protected override Task<ViewRead<OrderSummary>> ReadAsync(IClusterClient client, ViewIdSettings settings, ImmutableArray<ConsistencyToken> tokens, TimeSpan wait) =>
+        client.ReadOrderSummaryAsync(settings.Id, tokens, wait);
 
-        AnsiConsole.Write(ViewRender.OrderSummary(read.View));
-        AnsiConsole.MarkupLine(ViewRender.Flags(read));
-        return read.Stale ? 1 : 0;
-    }
+    protected override IRenderable Render(OrderSummary view) => ViewRender.OrderSummary(view);
+
+    protected override string Missing(ViewIdSettings settings, bool stale) =>
+        $"No order '{settings.Id}' in the view{(stale ? " yet (it has not caught up with the tokens)" : "")}.";
 }
 
 /// <summary><c>view statement ACCOUNT</c></summary>
-public sealed class ViewStatementCommand : AsyncCommand<ViewIdSettings>
+public sealed class ViewStatementCommand : ViewCommand<ViewIdSettings, AccountStatement>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ViewIdSettings settings, CancellationToken cancellationToken)
-    {
-        var (tokens, wait) = settings.Parse();
-        await using var connection = await ClusterConnection.ConnectAsync(settings.Target(), cancellationToken);
-        var read = await connection.Client.ReadStatementAsync(settings.Id, tokens, wait);
-        if (read.View is null)
-        {
-            throw new CommandException($"No account '{settings.Id}' in the view{(read.Stale ? " yet" : "")} (run `seed`).");
-        }
+    protected override Task<ViewRead<AccountStatement>> ReadAsync(IClusterClient client, ViewIdSettings settings, ImmutableArray<ConsistencyToken> tokens, TimeSpan wait) =>
+        client.ReadStatementAsync(settings.Id, tokens, wait);
 
-        AnsiConsole.Write(ViewRender.Statement(read.View));
-        AnsiConsole.MarkupLine(ViewRender.Flags(read));
-        return read.Stale ? 1 : 0;
-    }
+    protected override IRenderable Render(AccountStatement view) => ViewRender.Statement(view);
+
+    protected override string Missing(ViewIdSettings settings, bool stale) => $"No account '{settings.Id}' in the view{(stale ? " yet" : "")} (run `seed`).";
 }
 
 /// <summary><c>view totals</c></summary>
-public sealed class ViewTotalsCommand : AsyncCommand<ViewSettings>
+public sealed class ViewTotalsCommand : ViewCommand<ViewSettings, ShopTotals>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ViewSettings settings, CancellationToken cancellationToken)
-    {
-        var (tokens, wait) = settings.Parse();
-        await using var connection = await ClusterConnection.ConnectAsync(settings.Target(), cancellationToken);
-        var read = await connection.Client.ReadTotalsAsync(tokens, wait);
-        AnsiConsole.Write(ViewRender.Totals(read.View!));
-        AnsiConsole.MarkupLine(ViewRender.Flags(read));
-        return read.Stale ? 1 : 0;
-    }
+    protected override Task<ViewRead<ShopTotals>> ReadAsync(IClusterClient client, ViewSettings settings, ImmutableArray<ConsistencyToken> tokens, TimeSpan wait) =>
+        client.ReadTotalsAsync(tokens, wait);
+
+    protected override IRenderable Render(ShopTotals view) => ViewRender.Totals(view);
 }
 
 /// <summary><c>projection status</c></summary>
