@@ -54,7 +54,7 @@ public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyComma
         await bench.StartSilosAsync(settings.Silos, cancellationToken);
         await using var connection = await ClusterConnection.ConnectAsync(bench.Target, cancellationToken);
         var client = connection.Client;
-        var direct = await DirectPostgres.CreateAsync(bench.Postgres.ConnectionString("bench"), settings.InFlight, cancellationToken);
+        var direct = await DirectPostgres.CreateAsync(bench.ConnectionString, settings.InFlight, cancellationToken);
         await using var _ = direct;
 
         var run = Guid.NewGuid().ToString("N")[..8];

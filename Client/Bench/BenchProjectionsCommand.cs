@@ -5,8 +5,6 @@ using Npgsql;
 using Reliability.Client.Infrastructure;
 using Reliability.Infrastructure;
 using Reliability.Projections;
-using Reliability.Sagas;
-using Reliability.Services;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -65,7 +63,7 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
         await using var connection = await ClusterConnection.ConnectAsync(bench.Target, cancellationToken);
         var client = connection.Client;
 
-        var load = await RunSagaLoadAsync(client, settings.InFlight, duration, cancellationToken);
+        var load = await TransferLoad.RunAsync(client, await TransferLoad.OpenAccountsAsync(client, 1_000), settings.InFlight, TimeSpan.FromSeconds(5), duration, cancellationToken);
         var lag = await Task.WhenAll(ProjectionNames.All.Select(p => client.GetGrain<IProjectionRunnerGrain>(p).GetStatus()));
         var lagTable = new Table().Title($"lag while {load.PerSecond:N0} transfers/s ran (append → applied in the view, last {lag[0].Lag.WindowSeconds} s)")
             .AddColumns("projection", "events", "p50 ms", "p99 ms", "max ms");
@@ -100,27 +98,6 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
     }
 
     private static string Ms(double ms) => ms.ToString("0.0", CultureInfo.InvariantCulture);
-
-    /// <summary>The saga benchmark's load: transfers between 1,000 accounts.</summary>
-    private static async Task<LoadResult> RunSagaLoadAsync(IClusterClient client, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        var accounts = Enumerable.Range(0, 1_000).Select(i => $"bench-{i}").ToArray();
-        await AnsiConsole.Status().StartAsync("opening 1,000 accounts…", _ =>
-            Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (a, _) => await client.GetGrain<IAccountGrain>(a).Open("open", 1_000_000m)));
-        var run = Guid.NewGuid().ToString("N")[..6];
-        return await AnsiConsole.Status().StartAsync("running transfers…", _ => LoadRunner.RunAsync("transfer saga", inFlight, TimeSpan.FromSeconds(5), duration, async i =>
-        {
-            var from = Random.Shared.Next(accounts.Length);
-            var to = (from + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length;
-            var id = $"{run}-{i}";
-            var saga = client.GetGrain<ISagaGrain>($"transfer-{id}");
-            var view = await saga.Start(SagaDefinitions.Transfer(id, accounts[from], accounts[to], 1m));
-            while (!view.Status.IsTerminal())
-            {
-                view = await saga.WaitForTerminal(TimeSpan.FromSeconds(4)) ?? view;
-            }
-        }, cancellationToken));
-    }
 
     /// <summary>
     /// Writes <paramref name="orders"/> orders' events straight into the order, inventory and payment

@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using Reliability.Client.Infrastructure;
-using Reliability.Sagas;
-using Reliability.Services;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -45,31 +43,8 @@ public sealed class BenchSagaCommand : AsyncCommand<BenchSagaCommand.Settings>
         await bench.StartSilosAsync(settings.Silos, cancellationToken);
         await using var connection = await ClusterConnection.ConnectAsync(bench.Target, cancellationToken);
         var client = connection.Client;
-        var accounts = Enumerable.Range(0, settings.Accounts).Select(i => $"bench-{i}").ToArray();
-        await AnsiConsole.Status().StartAsync($"opening {accounts.Length:N0} accounts…", _ =>
-            Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (a, _) => await client.GetGrain<IAccountGrain>(a).Open("open", 1_000_000m)));
-
-        var run = Guid.NewGuid().ToString("N")[..6];
-        long completed = 0;
-        var result = await AnsiConsole.Status().StartAsync("running transfers…", _ => LoadRunner.RunAsync("transfer saga", settings.InFlight, duration / 6, duration, async i =>
-        {
-            var from = accounts[Random.Shared.Next(accounts.Length)];
-            var to = accounts[(Array.IndexOf(accounts, from) + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length];
-            var id = $"{run}-{i}";
-            var saga = client.GetGrain<ISagaGrain>($"transfer-{id}");
-            var view = await saga.Start(SagaDefinitions.Transfer(id, from, to, 1m));
-            while (!view.Status.IsTerminal())
-            {
-                view = await saga.WaitForTerminal(TimeSpan.FromSeconds(4)) ?? view;
-            }
-
-            if (view.Status != SagaStatus.Completed)
-            {
-                throw new InvalidOperationException($"Transfer {id} ended {view.Status}: {view.FailureReason}");
-            }
-
-            Interlocked.Increment(ref completed);
-        }, cancellationToken));
+        var accounts = await TransferLoad.OpenAccountsAsync(client, settings.Accounts);
+        var result = await TransferLoad.RunAsync(client, accounts, settings.InFlight, duration / 6, duration, cancellationToken);
 
         var table = new Table().AddColumns("transfers/s", "steps/s", "p50 ms", "p99 ms", "errors");
         table.AddRow(result.PerSecond.ToString("N0"), (result.PerSecond * 3).ToString("N0"), result.P50Ms.ToString("0.0"), result.P99Ms.ToString("0.0"), result.Errors.ToString());

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
+using Reliability.Client.Infrastructure;
 
 namespace Reliability.Client.Chaos;
 
@@ -42,18 +41,7 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
     public async Task<Reply> SendAsync(string lane, HttpMethod method, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
     {
         var silo = PickSilo();
-        var url = siloUrls[silo].TrimEnd('/') + path;
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Add("X-Api-Key", apiKey);
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
-        }
+        using var request = ApiClient.CreateRequest(siloUrls[silo], method, path, json, headers, apiKey);
 
         Reply reply;
         try
@@ -129,12 +117,7 @@ public sealed class Availability
         {
             if (ok)
             {
-                if (state.FailingSince is { } since)
-                {
-                    _outages.Enqueue(new Outage(lane, since, now, state.Failed));
-                    (state.FailingSince, state.Failed) = (null, 0);
-                }
-
+                EndOutage(lane, state, now);
                 return;
             }
 
@@ -152,12 +135,18 @@ public sealed class Availability
         {
             lock (state)
             {
-                if (state.FailingSince is { } since)
-                {
-                    _outages.Enqueue(new Outage(lane, since, now, state.Failed));
-                    (state.FailingSince, state.Failed) = (null, 0);
-                }
+                EndOutage(lane, state, now);
             }
+        }
+    }
+
+    /// <summary>Records the lane's outage, if one is open, as ending now. Called under the lane's lock.</summary>
+    private void EndOutage(string lane, LaneState state, TimeSpan now)
+    {
+        if (state.FailingSince is { } since)
+        {
+            _outages.Enqueue(new Outage(lane, since, now, state.Failed));
+            (state.FailingSince, state.Failed) = (null, 0);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Reliability.Projections;
+using Reliability.Sagas;
 
 namespace Reliability.Client.Chaos;
 
@@ -22,8 +23,16 @@ public sealed class ChaosVerifier(ChaosHttp http, ChaosWorkload load, Availabili
         };
         var (terminal, sagas) = await SagasAsync(cancellationToken);
         results.Add(terminal);
-        results.AddRange(await MoneyAndStockAsync(sagas, cancellationToken));
-        results.Add(await ViewsAsync(sagas, cancellationToken));
+        progress("checking balances and stock");
+        var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var account in load.AllAccounts)
+        {
+            balances[account] = (await GetAsync($"/api/accounts/{account}", cancellationToken)).GetProperty("balance").GetDecimal();
+        }
+
+        results.Add(Money(balances));
+        results.Add(await StockAsync(sagas, cancellationToken));
+        results.Add(await ViewsAsync(sagas, balances, cancellationToken));
         results.Add(RateLimits());
         return results;
     }
@@ -76,19 +85,19 @@ public sealed class ChaosVerifier(ChaosHttp http, ChaosWorkload load, Availabili
     }
 
     /// <summary>Waits until every saga the load started, and every saga in the cluster, is terminal.</summary>
-    private async Task<(InvariantResult Result, IReadOnlyList<(StartedSaga Saga, string Status)> Sagas)> SagasAsync(CancellationToken cancellationToken)
+    private async Task<(InvariantResult Result, IReadOnlyList<(StartedSaga Saga, SagaStatus Status)> Sagas)> SagasAsync(CancellationToken cancellationToken)
     {
         progress("waiting for every saga to finish");
         var started = load.Sagas.ToList();
-        var statuses = new List<(StartedSaga, string)>();
+        var statuses = new List<(StartedSaga Saga, SagaStatus Status)>();
         var deadline = clock.Now + Patience;
         foreach (var saga in started)
         {
-            string status;
+            SagaStatus status;
             while (true)
             {
-                status = (await GetAsync($"/api/sagas/{saga.SagaId}", cancellationToken)).GetProperty("status").GetString()!;
-                if (status is "Completed" or "Compensated" or "Failed" || clock.Now > deadline)
+                status = Enum.Parse<SagaStatus>((await GetAsync($"/api/sagas/{saga.SagaId}", cancellationToken)).GetProperty("status").GetString()!);
+                if (status.IsTerminal() || clock.Now > deadline)
                 {
                     break;
                 }
@@ -100,7 +109,7 @@ public sealed class ChaosVerifier(ChaosHttp http, ChaosWorkload load, Availabili
         }
 
         var open = 0;
-        foreach (var status in new[] { "Running", "Compensating" })
+        foreach (var status in new[] { SagaStatus.Running, SagaStatus.Compensating })
         {
             while (true)
             {
@@ -115,48 +124,44 @@ public sealed class ChaosVerifier(ChaosHttp http, ChaosWorkload load, Availabili
             }
         }
 
-        var notTerminal = statuses.Count(s => s.Item2 is not ("Completed" or "Compensated" or "Failed"));
-        var byStatus = string.Join(", ", statuses.GroupBy(s => s.Item2).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToLowerInvariant()}"));
+        var notTerminal = statuses.Count(s => !s.Status.IsTerminal());
+        var byStatus = string.Join(", ", statuses.GroupBy(s => s.Status.ToString()).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToLowerInvariant()}"));
         return (new InvariantResult("every saga is terminal", notTerminal == 0 && open == 0,
             $"{started.Count} started ({byStatus}); {load.UnacknowledgedSagaPosts} POSTs never answered; {open} sagas still running in the cluster"), statuses);
     }
 
-    private async Task<IReadOnlyList<InvariantResult>> MoneyAndStockAsync(IReadOnlyList<(StartedSaga Saga, string Status)> sagas, CancellationToken cancellationToken)
+    private static InvariantResult Money(IReadOnlyDictionary<string, decimal> balances)
     {
-        progress("checking balances and stock");
-        var balances = new List<decimal>();
-        foreach (var account in load.AllAccounts)
-        {
-            balances.Add((await GetAsync($"/api/accounts/{account}", cancellationToken)).GetProperty("balance").GetDecimal());
-        }
-
         var expected = ChaosWorkload.Accounts * ChaosWorkload.InitialBalance;
-        var money = new InvariantResult("money is conserved and no balance is negative", balances.Sum() == expected && balances.TrueForAll(b => b >= 0),
-            $"total {ChaosWorkload.Money(balances.Sum())} (expected {ChaosWorkload.Money(expected)}), lowest balance {ChaosWorkload.Money(balances.Min())}");
+        var total = balances.Values.Sum();
+        return new InvariantResult("money is conserved and no balance is negative", total == expected && balances.Values.All(b => b >= 0),
+            $"total {ChaosWorkload.Money(total)} (expected {ChaosWorkload.Money(expected)}), lowest balance {ChaosWorkload.Money(balances.Values.Min())}");
+    }
 
+    private async Task<InvariantResult> StockAsync(IReadOnlyList<(StartedSaga Saga, SagaStatus Status)> sagas, CancellationToken cancellationToken)
+    {
         var problems = new List<string>();
         var exact = load.UnacknowledgedSagaPosts == 0;
         foreach (var sku in load.AllSkus)
         {
             var stock = await GetAsync($"/api/inventory/{sku}", cancellationToken);
             var (onHand, reserved) = (stock.GetProperty("onHand").GetInt32(), stock.GetProperty("reserved").GetInt32());
-            var sold = sagas.Where(s => s.Saga.Sku == sku && s.Status == "Completed").Sum(s => s.Saga.Quantity);
+            var sold = sagas.Where(s => s.Saga.Sku == sku && s.Status == SagaStatus.Completed).Sum(s => s.Saga.Quantity);
             if (onHand != ChaosWorkload.StockPerSku || reserved < 0 || reserved > onHand || (exact ? reserved != sold : reserved < sold))
             {
                 problems.Add($"{sku}: on hand {onHand}, reserved {reserved}, completed orders hold {sold}");
             }
         }
 
-        var stockResult = new InvariantResult("no stock oversold; reservations match completed orders", problems.Count == 0,
+        return new InvariantResult("no stock oversold; reservations match completed orders", problems.Count == 0,
             problems.Count == 0 ? $"{ChaosWorkload.Skus} SKUs of {ChaosWorkload.StockPerSku}: reservations equal the completed orders{(exact ? "" : " (at least: some POSTs were never answered)")}" : string.Join("; ", problems));
-        return [money, stockResult];
     }
 
     /// <summary>
     /// Once the projections have caught up, every view the load touched equals what a fresh rebuild of its
     /// projection produces from the event tables, and each account statement's balance equals the account's.
     /// </summary>
-    private async Task<InvariantResult> ViewsAsync(IReadOnlyList<(StartedSaga Saga, string Status)> sagas, CancellationToken cancellationToken)
+    private async Task<InvariantResult> ViewsAsync(IReadOnlyList<(StartedSaga Saga, SagaStatus Status)> sagas, IReadOnlyDictionary<string, decimal> balances, CancellationToken cancellationToken)
     {
         progress("waiting for the projections to catch up");
         await CaughtUpAsync(cancellationToken);
@@ -169,9 +174,8 @@ public sealed class ChaosVerifier(ChaosHttp http, ChaosWorkload load, Availabili
         var before = await SnapshotAsync(paths, cancellationToken);
 
         var problems = new List<string>();
-        foreach (var account in load.AllAccounts)
+        foreach (var (account, balance) in balances)
         {
-            var balance = (await GetAsync($"/api/accounts/{account}", cancellationToken)).GetProperty("balance").GetDecimal();
             var statement = JsonDocument.Parse(before[$"/api/accounts/{account}/statement"]).RootElement;
             if (statement.ValueKind != JsonValueKind.Object || statement.GetProperty("balance").GetDecimal() != balance)
             {

@@ -12,7 +12,7 @@ public sealed class TourCommand : AsyncCommand<ClusterSettings>
         var target = settings.Target();
         await using var connection = await AnsiConsole.Status().StartAsync("connecting to the cluster…",
             _ => ClusterConnection.ConnectAsync(target, cancellationToken));
-        await Tour.Tour.RunAsync(new Tour.TourContext(connection, target.HttpUrls), cancellationToken);
+        await Tour.Tour.RunAsync(new Tour.TourContext(connection), cancellationToken);
         return 0;
     }
 }

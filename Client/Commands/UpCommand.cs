@@ -68,7 +68,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             {
                 var target = new ClusterTarget(connectionString, run.ClusterId, run.ServiceId, run.Silos.Select(s => s.HttpUrl).ToList());
                 await using var connection = await ClusterConnection.ConnectAsync(target, cancellationToken);
-                await Tour.Tour.RunAsync(new Tour.TourContext(connection, target.HttpUrls), cancellationToken);
+                await Tour.Tour.RunAsync(new Tour.TourContext(connection), cancellationToken);
             }
 
             if (!settings.ExitAfterTour)

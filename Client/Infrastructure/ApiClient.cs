@@ -15,8 +15,21 @@ public sealed class ApiClient(IReadOnlyList<string> siloUrls, string? apiKey = n
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, int silo, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
     {
-        var url = siloUrls[silo % siloUrls.Count].TrimEnd('/') + path;
-        using var request = new HttpRequestMessage(method, url);
+        using var request = CreateRequest(siloUrls[silo % siloUrls.Count], method, path, json, headers, apiKey);
+        try
+        {
+            return await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CommandException($"{request.RequestUri}: {ex.Message}. Is the silo running?", ex);
+        }
+    }
+
+    /// <summary>A request to one silo: its API key, extra headers, and a JSON body if given.</summary>
+    public static HttpRequestMessage CreateRequest(string siloUrl, HttpMethod method, string path, string? json, IReadOnlyDictionary<string, string>? headers, string? apiKey)
+    {
+        var request = new HttpRequestMessage(method, siloUrl.TrimEnd('/') + path);
         if (apiKey is not null)
         {
             request.Headers.Add("X-Api-Key", apiKey);
@@ -32,14 +45,7 @@ public sealed class ApiClient(IReadOnlyList<string> siloUrls, string? apiKey = n
             request.Content = new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
         }
 
-        try
-        {
-            return await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new CommandException($"{url}: {ex.Message}. Is the silo running?", ex);
-        }
+        return request;
     }
 
     public void Dispose() => _http.Dispose();

@@ -28,15 +28,7 @@ public sealed class ProjectionsChapter : ITourChapter
         foreach (var (sku, quantity) in new[] { ("book-1", 1), ("lamp-1", 2), ("piano-1", 1) })
         {
             var body = JsonSerializer.Serialize(new { customerId = customer, items = new[] { new { sku, quantity } } });
-            using var response = await api.SendAsync(HttpMethod.Post, 0, "/api/orders", body,
-                new Dictionary<string, string> { ["Idempotency-Key"] = $"views-{context.RunId}-{sku}" }, cancellationToken);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new CommandException($"POST /api/orders answered {(int)response.StatusCode}: {text}");
-            }
-
-            var sagaId = JsonDocument.Parse(text).RootElement.GetProperty("sagaId").GetString()!;
+            var (sagaId, _) = await Commands.Sagas.Sagas.PostAsync(api, "/api/orders", body, $"views-{context.RunId}-{sku}", cancellationToken);
             var saga = await Commands.Sagas.Sagas.WaitAsync(context.Client.GetGrain<ISagaGrain>(sagaId), TimeSpan.FromSeconds(30), cancellationToken);
             tokens = [.. saga.Consistency.Select(t => ConsistencyToken.TryParse(t, out var token) ? token! : throw new CommandException($"Bad token {t}"))];
             AnsiConsole.MarkupLine($"POST /api/orders {sku} × {quantity}: saga {saga.Status.ToString().ToLowerInvariant()}, tokens [bold]{string.Join(",", saga.Consistency)}[/]");

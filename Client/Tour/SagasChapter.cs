@@ -21,9 +21,7 @@ public sealed class SagasChapter : ITourChapter
         {
             AnsiConsole.MarkupLine($"\n[bold]POST /api/orders[/] — {caption}");
             var body = JsonSerializer.Serialize(new { customerId = "alice", items = new[] { new { sku = item, quantity = item == "book-1" ? 2 : 1 } } });
-            using var response = await api.SendAsync(HttpMethod.Post, 0, "/api/orders", body,
-                new Dictionary<string, string> { ["Idempotency-Key"] = $"tour-{context.RunId}-{item}" }, cancellationToken);
-            var sagaId = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("sagaId").GetString()!;
+            var (sagaId, _) = await Commands.Sagas.Sagas.PostAsync(api, "/api/orders", body, $"tour-{context.RunId}-{item}", cancellationToken);
             var view = await Commands.Sagas.Sagas.WaitAsync(context.Client.GetGrain<ISagaGrain>(sagaId), TimeSpan.FromSeconds(30), cancellationToken);
             AnsiConsole.Write(SagaTimeline.Render(view));
         }

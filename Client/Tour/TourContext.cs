@@ -2,12 +2,12 @@ using Reliability.Client.Infrastructure;
 
 namespace Reliability.Client.Tour;
 
-/// <summary>What a chapter gets: the Orleans client, and the silos' HTTP addresses for the HTTP parts.</summary>
-public sealed record TourContext(ClusterConnection Connection, IReadOnlyList<string> HttpUrls)
+/// <summary>What a chapter gets: the Orleans client, and the cluster it connected to (with the silos' HTTP addresses for the HTTP parts).</summary>
+public sealed record TourContext(ClusterConnection Connection)
 {
     public IClusterClient Client => Connection.Client;
 
-    public ClusterTarget Target => Connection.Target with { HttpUrls = HttpUrls };
+    public ClusterTarget Target => Connection.Target;
 
     /// <summary>A suffix that keeps each tour run's keys apart, so a second tour starts from clean state.</summary>
     public string RunId { get; } = DateTime.UtcNow.ToString("HHmmss");

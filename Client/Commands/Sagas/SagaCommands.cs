@@ -70,17 +70,8 @@ internal static class Sagas
         var target = settings.Target();
         using var api = ApiClient.For(target);
         var idempotencyKey = key ?? Guid.NewGuid().ToString("N");
-        using var response = await api.SendAsync(HttpMethod.Post, 0, path, JsonSerializer.Serialize(body, JsonSerializerOptions.Web),
-            new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey }, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.Accepted or HttpStatusCode.OK))
-        {
-            AnsiConsole.MarkupLine($"[red]{(int)response.StatusCode}[/] {Markup.Escape(text)}");
-            return 2;
-        }
-
-        var sagaId = JsonDocument.Parse(text).RootElement.GetProperty("sagaId").GetString()!;
-        AnsiConsole.MarkupLine($"[grey]{(int)response.StatusCode} {response.StatusCode}, Idempotency-Key {idempotencyKey}, saga {sagaId}[/]");
+        var (sagaId, status) = await PostAsync(api, path, JsonSerializer.Serialize(body, JsonSerializerOptions.Web), idempotencyKey, cancellationToken);
+        AnsiConsole.MarkupLine($"[grey]{(int)status} {status}, Idempotency-Key {idempotencyKey}, saga {sagaId}[/]");
         await using var connection = await ClusterConnection.ConnectAsync(target, cancellationToken);
         var view = await WaitAsync(connection.Client.GetGrain<ISagaGrain>(sagaId), TimeSpan.FromSeconds(30), cancellationToken);
         AnsiConsole.Write(SagaTimeline.Render(view));
@@ -90,6 +81,16 @@ internal static class Sagas
         }
 
         return view.Status == SagaStatus.Completed ? 0 : 1;
+    }
+
+    /// <summary>POSTs a request that starts a saga (with its Idempotency-Key) and returns the saga's id; any answer but 2xx is an error.</summary>
+    public static async Task<(string SagaId, HttpStatusCode Status)> PostAsync(ApiClient api, string path, string json, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var response = await api.SendAsync(HttpMethod.Post, 0, path, json, new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey }, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return response.IsSuccessStatusCode
+            ? (JsonDocument.Parse(text).RootElement.GetProperty("sagaId").GetString()!, response.StatusCode)
+            : throw new CommandException($"POST {path} answered {(int)response.StatusCode}: {text}");
     }
 
     public static async Task<Reliability.Sagas.SagaView> WaitAsync(ISagaGrain saga, TimeSpan timeout, CancellationToken cancellationToken)
