@@ -1,3 +1,5 @@
+using Reliability.Infrastructure;
+
 namespace Reliability.Idempotency;
 
 /// <summary>Timings of idempotency keys (section <c>Idempotency</c>).</summary>
@@ -19,17 +21,9 @@ public sealed class IdempotencyOptions
 
     public void Validate()
     {
-        Require(Lease >= TimeSpan.FromMilliseconds(100) && Lease <= TimeSpan.FromHours(1), $"Idempotency:Lease must be between 100ms and 1h (got {Lease}).");
-        Require(Retention >= TimeSpan.FromSeconds(1) && Retention <= TimeSpan.FromDays(30), $"Idempotency:Retention must be between 1s and 30 days (got {Retention}).");
-        Require(SweepPeriod >= TimeSpan.FromMinutes(1), $"Idempotency:SweepPeriod must be at least 1 minute (got {SweepPeriod}).");
-        Require(SweepGrace >= TimeSpan.Zero, $"Idempotency:SweepGrace must not be negative (got {SweepGrace}).");
-    }
-
-    private static void Require(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new Infrastructure.StartupException(message);
-        }
+        StartupException.Require(Lease >= TimeSpan.FromMilliseconds(100) && Lease <= TimeSpan.FromHours(1), $"Idempotency:Lease must be between 100ms and 1h (got {Lease}).");
+        StartupException.Require(Retention >= TimeSpan.FromSeconds(1) && Retention <= TimeSpan.FromDays(30), $"Idempotency:Retention must be between 1s and 30 days (got {Retention}).");
+        StartupException.Require(SweepPeriod >= TimeSpan.FromMinutes(1), $"Idempotency:SweepPeriod must be at least 1 minute (got {SweepPeriod}).");
+        StartupException.Require(SweepGrace >= TimeSpan.Zero, $"Idempotency:SweepGrace must not be negative (got {SweepGrace}).");
     }
 }

@@ -24,18 +24,10 @@ public sealed class ProjectionOptions
 
     public void Validate()
     {
-        Require(PollInterval >= TimeSpan.FromMilliseconds(50) && PollInterval <= TimeSpan.FromMinutes(1), $"Projections:PollInterval must be between 50 ms and 1 min (got {PollInterval}).");
-        Require(KeepAlivePeriod >= TimeSpan.FromSeconds(1), $"Projections:KeepAlivePeriod must be at least 1 s (got {KeepAlivePeriod}).");
-        Require(LiveBatch is >= 1 and <= 100_000, $"Projections:LiveBatch must be between 1 and 100000 (got {LiveBatch}).");
-        Require(RebuildBatch is >= 1 and <= 100_000, $"Projections:RebuildBatch must be between 1 and 100000 (got {RebuildBatch}).");
-        Require(MaxConcurrentDeliveries is >= 1 and <= 10_000, $"Projections:MaxConcurrentDeliveries must be between 1 and 10000 (got {MaxConcurrentDeliveries}).");
-    }
-
-    private static void Require(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new StartupException(message);
-        }
+        StartupException.Require(PollInterval >= TimeSpan.FromMilliseconds(50) && PollInterval <= TimeSpan.FromMinutes(1), $"Projections:PollInterval must be between 50 ms and 1 min (got {PollInterval}).");
+        StartupException.Require(KeepAlivePeriod >= TimeSpan.FromSeconds(1), $"Projections:KeepAlivePeriod must be at least 1 s (got {KeepAlivePeriod}).");
+        StartupException.Require(LiveBatch is >= 1 and <= 100_000, $"Projections:LiveBatch must be between 1 and 100000 (got {LiveBatch}).");
+        StartupException.Require(RebuildBatch is >= 1 and <= 100_000, $"Projections:RebuildBatch must be between 1 and 100000 (got {RebuildBatch}).");
+        StartupException.Require(MaxConcurrentDeliveries is >= 1 and <= 10_000, $"Projections:MaxConcurrentDeliveries must be between 1 and 10000 (got {MaxConcurrentDeliveries}).");
     }
 }

@@ -1,3 +1,5 @@
+using Reliability.Infrastructure;
+
 namespace Reliability.Sagas;
 
 /// <summary>Retry, timeout and fault-injection settings of sagas (section <c>Sagas</c>).</summary>
@@ -27,22 +29,14 @@ public sealed class SagaOptions
 
     public void Validate()
     {
-        Require(MaxAttempts is >= 1 and <= 100, $"Sagas:MaxAttempts must be between 1 and 100 (got {MaxAttempts}).");
-        Require(MaxCompensationAttempts is >= 1 and <= 1000, $"Sagas:MaxCompensationAttempts must be between 1 and 1000 (got {MaxCompensationAttempts}).");
-        Require(StepTimeout > TimeSpan.Zero && StepTimeout <= TimeSpan.FromSeconds(30), $"Sagas:StepTimeout must be between 0 and 30 s (got {StepTimeout}).");
-        Require(BackoffBase > TimeSpan.Zero && BackoffMax >= BackoffBase, "Sagas:BackoffBase must be positive and at most Sagas:BackoffMax.");
-        Require(KeepAlivePeriod >= TimeSpan.FromSeconds(1), $"Sagas:KeepAlivePeriod must be at least 1 s (got {KeepAlivePeriod}).");
+        StartupException.Require(MaxAttempts is >= 1 and <= 100, $"Sagas:MaxAttempts must be between 1 and 100 (got {MaxAttempts}).");
+        StartupException.Require(MaxCompensationAttempts is >= 1 and <= 1000, $"Sagas:MaxCompensationAttempts must be between 1 and 1000 (got {MaxCompensationAttempts}).");
+        StartupException.Require(StepTimeout > TimeSpan.Zero && StepTimeout <= TimeSpan.FromSeconds(30), $"Sagas:StepTimeout must be between 0 and 30 s (got {StepTimeout}).");
+        StartupException.Require(BackoffBase > TimeSpan.Zero && BackoffMax >= BackoffBase, "Sagas:BackoffBase must be positive and at most Sagas:BackoffMax.");
+        StartupException.Require(KeepAlivePeriod >= TimeSpan.FromSeconds(1), $"Sagas:KeepAlivePeriod must be at least 1 s (got {KeepAlivePeriod}).");
         foreach (var (step, faults) in Faults)
         {
             faults.Validate($"Sagas:Faults:{step}");
-        }
-    }
-
-    internal static void Require(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new Infrastructure.StartupException(message);
         }
     }
 }
@@ -66,9 +60,9 @@ public sealed class StepFaults
     {
         foreach (var (name, value) in new[] { ("TransientProbability", TransientProbability), ("RejectProbability", RejectProbability), ("CompensationTransientProbability", CompensationTransientProbability) })
         {
-            SagaOptions.Require(value is >= 0 and <= 1, $"{setting}:{name} must be between 0 and 1 (got {value}).");
+            StartupException.Require(value is >= 0 and <= 1, $"{setting}:{name} must be between 0 and 1 (got {value}).");
         }
 
-        SagaOptions.Require(Delay >= TimeSpan.Zero && Delay <= TimeSpan.FromSeconds(30), $"{setting}:Delay must be between 0 and 30 s.");
+        StartupException.Require(Delay >= TimeSpan.Zero && Delay <= TimeSpan.FromSeconds(30), $"{setting}:Delay must be between 0 and 30 s.");
     }
 }

@@ -1,3 +1,5 @@
+using Reliability.Infrastructure;
+
 namespace Reliability.Silo.Hosting;
 
 /// <summary>Limits of the HTTP API (section <c>Http</c>).</summary>
@@ -17,9 +19,9 @@ public sealed class HttpApiOptions
 
     public void Validate()
     {
-        SiloSettings.Require(MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024 * 1024,
+        StartupException.Require(MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024 * 1024,
             $"Http:MaxRequestBodyBytes must be 1024 to 1073741824 bytes, not {MaxRequestBodyBytes}.");
-        SiloSettings.Require(MaxRequestHeadersTotalBytes is >= 4 * 1024 and <= 1024 * 1024,
+        StartupException.Require(MaxRequestHeadersTotalBytes is >= 4 * 1024 and <= 1024 * 1024,
             $"Http:MaxRequestHeadersTotalBytes must be 4096 to 1048576 bytes, not {MaxRequestHeadersTotalBytes}.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Reliability.Infrastructure;
 
 namespace Reliability.Silo.Hosting;
 
@@ -16,7 +17,7 @@ public sealed class HttpSettings
 
     public void Validate()
     {
-        SiloSettings.Require(SiloSettings.IsPort(Port), $"Http:Port must be a port number (1-65535), not {Port}.");
-        SiloSettings.Require(IPAddress.TryParse(BindAddress, out _), $"Http:BindAddress must be an IP address, not '{BindAddress}'.");
+        StartupException.Require(SiloSettings.IsPort(Port), $"Http:Port must be a port number (1-65535), not {Port}.");
+        StartupException.Require(IPAddress.TryParse(BindAddress, out _), $"Http:BindAddress must be an IP address, not '{BindAddress}'.");
     }
 }

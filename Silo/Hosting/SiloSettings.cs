@@ -44,12 +44,12 @@ public sealed class SiloSettings
 
     public void Validate()
     {
-        Require(!string.IsNullOrWhiteSpace(ClusterId), "Orleans:ClusterId must not be empty.");
-        Require(!string.IsNullOrWhiteSpace(ServiceId), "Orleans:ServiceId must not be empty.");
-        Require(IsPort(SiloPort), $"Orleans:SiloPort must be a port number (1-65535), not {SiloPort}.");
-        Require(IsPort(GatewayPort), $"Orleans:GatewayPort must be a port number (1-65535), not {GatewayPort}.");
-        Require(SiloPort != GatewayPort, "Orleans:SiloPort and Orleans:GatewayPort must differ.");
-        Require(!string.IsNullOrWhiteSpace(AdvertisedAddress), "Orleans:AdvertisedAddress must not be empty.");
+        StartupException.Require(!string.IsNullOrWhiteSpace(ClusterId), "Orleans:ClusterId must not be empty.");
+        StartupException.Require(!string.IsNullOrWhiteSpace(ServiceId), "Orleans:ServiceId must not be empty.");
+        StartupException.Require(IsPort(SiloPort), $"Orleans:SiloPort must be a port number (1-65535), not {SiloPort}.");
+        StartupException.Require(IsPort(GatewayPort), $"Orleans:GatewayPort must be a port number (1-65535), not {GatewayPort}.");
+        StartupException.Require(SiloPort != GatewayPort, "Orleans:SiloPort and Orleans:GatewayPort must differ.");
+        StartupException.Require(!string.IsNullOrWhiteSpace(AdvertisedAddress), "Orleans:AdvertisedAddress must not be empty.");
         _ = ParsedAdvertisedAddress;
     }
 
@@ -75,12 +75,4 @@ public sealed class SiloSettings
     }
 
     internal static bool IsPort(int port) => port is > 0 and <= 65535;
-
-    internal static void Require(bool condition, string message)
-    {
-        if (!condition)
-        {
-            throw new StartupException(message);
-        }
-    }
 }
