@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Reliability.Infrastructure;
 
 namespace Reliability.Carts;
 
@@ -46,6 +47,9 @@ public interface ICartGrain : IGrainWithStringKey
 
 public static class CartKeys
 {
-    /// <summary>The non-hex prefix keeps ids like "ab" and "AB" apart in the ADO.NET storage.</summary>
-    public static ICartGrain GetCart(this IGrainFactory grains, string cartId) => grains.GetGrain<ICartGrain>("cart:" + cartId);
+    public const string Prefix = "cart:";
+
+    public static ICartGrain GetCart(this IGrainFactory grains, string cartId) => grains.GetGrain<ICartGrain>(StorageKeys.Of(Prefix, cartId));
+
+    public static string CartIdOf(string grainKey) => StorageKeys.IdOf(Prefix, grainKey);
 }

@@ -1,9 +1,10 @@
+using Reliability.Infrastructure;
+
 namespace Reliability.Idempotency;
 
 /// <summary>
 /// How a client's key becomes a grain key: <c>scope:key</c>, the scope being the caller. Scopes start with
-/// a letter that is not a hex digit, so the ADO.NET storage never reads a key as an integer (where "ab"
-/// and "AB" would collide).
+/// a letter that is not a hex digit, so they serve as the storage prefix of <see cref="StorageKeys"/>.
 /// </summary>
 public static class IdempotencyKeys
 {
@@ -15,13 +16,8 @@ public static class IdempotencyKeys
     /// <summary>The scope of a caller: its API key (hashed), else the shared public scope.</summary>
     public static string ScopeOf(string? apiKey) => string.IsNullOrEmpty(apiKey) ? PublicScope : Callers.OfApiKey(apiKey);
 
-    /// <summary>
-    /// <c>scope:key</c>, with braces swapped for look-alikes outside ASCII: the ADO.NET storage formats string
-    /// keys as composite format strings and throws on a brace. Checked keys are ASCII, so the swap is one-to-one
-    /// and leaves every other key as it was.
-    /// </summary>
-    public static string GrainKey(string scope, string key) =>
-        $"{scope}:{key.Replace('{', '\u2983').Replace('}', '\u2984')}";
+    /// <summary><c>scope:key</c>, made safe for the ADO.NET storage (see <see cref="StorageKeys"/>).</summary>
+    public static string GrainKey(string scope, string key) => StorageKeys.Of($"{scope}:", key);
 
     public static IIdempotencyKeyGrain GetIdempotencyKey(this IGrainFactory grains, string scope, string key) =>
         grains.GetGrain<IIdempotencyKeyGrain>(GrainKey(scope, key));

@@ -29,5 +29,5 @@ public sealed class CartGrain(
         return new AddItemResult(item, Duplicate: false, items.Count + 1);
     }
 
-    public Task<CartView> Get() => Task.FromResult(new CartView(this.GetPrimaryKeyString()["cart:".Length..], state.State.Items));
+    public Task<CartView> Get() => Task.FromResult(new CartView(CartKeys.CartIdOf(this.GetPrimaryKeyString()), state.State.Items));
 }
