@@ -89,6 +89,16 @@ public static class ViewKeys
 {
     public static string Of(string projection, int generation, string key) => $"v:{projection}:{generation}:{key}";
 
+    /// <summary>The id inside a view grain's key: <c>v:orders:3:order:42</c> → <c>42</c>.</summary>
+    public static string IdOf(string grainKey) => grainKey.Split(':', 5)[4];
+
+    /// <summary>The key of another view of the same projection and generation: <c>v:orders:3:order:42</c>, <c>customer:7</c> → <c>v:orders:3:customer:7</c>.</summary>
+    public static string Sibling(string grainKey, string key)
+    {
+        var parts = grainKey.Split(':', 4);
+        return $"{parts[0]}:{parts[1]}:{parts[2]}:{key}";
+    }
+
     public const string TotalsKey = "all";
 
     public const string OrderPrefix = "order:";

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Reliability.Sagas;
 using Reliability.Services;
 using Reliability.Services.Accounts;
 using Reliability.Services.Inventory;
@@ -85,16 +84,14 @@ public static class TotalsFold
             OrderCreated => Count(view, OrderStatus.Pending, +1),
             OrderConfirmed => Count(Count(view, OrderStatus.Pending, -1), OrderStatus.Confirmed, +1),
             OrderCancelled => Count(Count(view, OrderStatus.Pending, -1), OrderStatus.Cancelled, +1),
-            PaymentCharged charged when IsOrderPayment(meta) => view with { Revenue = view.Revenue + charged.Amount },
-            PaymentRefunded refunded when IsOrderPayment(meta) => view with { Revenue = view.Revenue - refunded.Amount },
+            PaymentCharged charged when ProjectionEvents.IsOrderPayment(meta) => view with { Revenue = view.Revenue + charged.Amount },
+            PaymentRefunded refunded when ProjectionEvents.IsOrderPayment(meta) => view with { Revenue = view.Revenue - refunded.Amount },
             StockReserved reserved => view with { StockReserved = view.StockReserved + reserved.Quantity },
             StockReleased released => view with { StockReserved = view.StockReserved - released.Quantity },
             _ => view,
         };
         return next with { EventsApplied = view.EventsApplied + 1 };
     }
-
-    public static bool IsOrderPayment(ProjectedEvent meta) => meta.StreamId.StartsWith($"payment-{SagaDefinitions.PaymentIdOfOrder("")}", StringComparison.Ordinal);
 
     private static ShopTotals Count(ShopTotals view, OrderStatus status, long delta) =>
         view with { OrdersByStatus = view.OrdersByStatus.SetItem(status, view.OrdersByStatus.GetValueOrDefault(status) + delta) };

@@ -1,4 +1,5 @@
 using Reliability.Infrastructure;
+using Reliability.Sagas;
 using Reliability.Services.Accounts;
 using Reliability.Services.EventSourcing;
 using Reliability.Services.Inventory;
@@ -23,4 +24,10 @@ public static class ProjectionEvents
 
     /// <summary>The id after a stream's prefix: "order-42" → "42".</summary>
     public static string EntityOf(string streamId) => streamId[(streamId.IndexOf('-') + 1)..];
+
+    /// <summary>The stream prefix of the payments that orders make (the rest of the stream id is the order id).</summary>
+    public static readonly string OrderPaymentStream = $"payment-{SagaDefinitions.PaymentIdOfOrder("")}";
+
+    /// <summary>A payment made by an order, rather than one recorded for a transfer.</summary>
+    public static bool IsOrderPayment(ProjectedEvent meta) => meta.StreamId.StartsWith(OrderPaymentStream, StringComparison.Ordinal);
 }

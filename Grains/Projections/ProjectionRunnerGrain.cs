@@ -200,7 +200,7 @@ public sealed partial class ProjectionRunnerGrain(
     {
         try
         {
-            var key = _definition.Route(e, ProjectionEvents.Deserialize(e));
+            var key = _definition.Route(e);
             return key is null || await _definition.View(GrainFactory, ViewKeys.Of(Name, _live.Number, key)).Replay(e)
                 ? null
                 : "the view cannot apply it: its fold still fails, or later events of its stream were applied since (rebuild the projection instead)";
@@ -328,7 +328,7 @@ public sealed partial class ProjectionRunnerGrain(
             string? key;
             try
             {
-                key = _definition.Route(e, ProjectionEvents.Deserialize(e));
+                key = _definition.Route(e);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

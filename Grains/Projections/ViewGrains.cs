@@ -19,12 +19,9 @@ public sealed class OrderSummaryViewGrain(
 
     public Task<OrderSummary?> Get() => Task.FromResult(View);
 
-    // Key: v:{projection}:{generation}:order:{orderId}
-    private string[] KeyParts => this.GetPrimaryKeyString().Split(':', 5);
+    private string OrderId => ViewKeys.IdOf(this.GetPrimaryKeyString());
 
-    private string OrderId => KeyParts[4];
-
-    private string CustomerKey(string customer) => ViewKeys.Of(KeyParts[1], int.Parse(KeyParts[2]), ViewKeys.CustomerPrefix + customer);
+    private string CustomerKey(string customer) => ViewKeys.Sibling(this.GetPrimaryKeyString(), ViewKeys.CustomerPrefix + customer);
 }
 
 /// <summary>
@@ -87,7 +84,7 @@ public sealed class CustomerOrdersViewGrain(
         }
     }
 
-    private string CustomerId => this.GetPrimaryKeyString().Split(':', 5)[4];
+    private string CustomerId => ViewKeys.IdOf(this.GetPrimaryKeyString());
 
     private static int NewestFirst(OrderSummary a, OrderSummary b)
     {
@@ -101,7 +98,7 @@ public sealed class AccountStatementViewGrain(
     [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<AccountStatement>> state)
     : ProjectionViewGrain<AccountStatement>(state), IAccountStatementViewGrain
 {
-    protected override AccountStatement Initial() => StatementFold.Empty(this.GetPrimaryKeyString().Split(':', 5)[4]);
+    protected override AccountStatement Initial() => StatementFold.Empty(ViewKeys.IdOf(this.GetPrimaryKeyString()));
 
     protected override AccountStatement Fold(AccountStatement view, object @event, ProjectedEvent meta) => StatementFold.Apply(view, @event, meta);
 

@@ -2,6 +2,7 @@ using Reliability.Infrastructure;
 using Reliability.Projections;
 using Reliability.Services;
 using Reliability.Services.Accounts;
+using Reliability.Services.EventSourcing;
 using Reliability.Services.Inventory;
 using Reliability.Services.Orders;
 using Reliability.Services.Payments;
@@ -15,6 +16,10 @@ public sealed class FoldTests
 
     private ProjectedEvent Meta(string store, string stream, int version = 1) =>
         new(store, ++_position, (ulong)_position, stream, version, "", "", T0.AddSeconds(_position));
+
+    /// <summary>An event as its runner reads it from the store's table: type name and JSON payload.</summary>
+    private ProjectedEvent Recorded(string store, string stream, object e) =>
+        Meta(store, stream) with { Type = EventTypes.NameOf(e), Payload = InventoryGrain.EventTypes.Serialize(e) };
 
     [Fact]
     public void OrderSummary_JoinsTheOrderItsReservationsAndItsPayment()
@@ -118,14 +123,23 @@ public sealed class FoldTests
     [InlineData("accounts", "account-a", null)]
     public void Routing_FindsTheOrderOfAnEvent(string store, string stream, string? order)
     {
-        Assert.Equal(order, ProjectionDefinitions.OrderOf(Meta(store, stream), new OrderConfirmed()));
+        Assert.Equal(order, ProjectionDefinitions.OrderOf(Recorded(store, stream, new OrderConfirmed())));
+    }
+
+    [Fact]
+    public void ViewKeys_GiveBackTheIdAndTheKeysOfOtherViewsOfTheSameGeneration()
+    {
+        var key = ViewKeys.Of(ProjectionNames.Orders, 12, ViewKeys.OrderPrefix + "shop:42");
+
+        Assert.Equal("shop:42", ViewKeys.IdOf(key));
+        Assert.Equal(ViewKeys.Of(ProjectionNames.Orders, 12, ViewKeys.CustomerPrefix + "c:1"), ViewKeys.Sibling(key, ViewKeys.CustomerPrefix + "c:1"));
     }
 
     [Fact]
     public void Routing_FindsTheOrderOfAReservation_EvenWhenTheOrderIdHasColons()
     {
-        Assert.Equal("shop:42", ProjectionDefinitions.OrderOf(Meta(StoreNames.Inventory, "sku-x"), new StockReserved("shop:42:x", 1)));
-        Assert.Null(ProjectionDefinitions.OrderOf(Meta(StoreNames.Inventory, "sku-x"), new StockAdded(5, 1m)));
+        Assert.Equal("shop:42", ProjectionDefinitions.OrderOf(Recorded(StoreNames.Inventory, "sku-x", new StockReserved("shop:42:x", 1))));
+        Assert.Null(ProjectionDefinitions.OrderOf(Recorded(StoreNames.Inventory, "sku-x", new StockAdded(5, 1m))));
     }
 
     [Theory]
