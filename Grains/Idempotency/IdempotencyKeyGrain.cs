@@ -63,8 +63,19 @@ public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, TimePro
         await Task.WhenAny(changed, Task.Delay(maxWait < MaxWait ? maxWait : MaxWait, time));
     }
 
-    public Task<IdempotencyRecord?> Get() =>
-        Task.FromResult(_loaded ? IdempotencyStateMachine.Live(_durable, time.GetUtcNow()) : null);
+    public async Task<IdempotencyRecord?> Get()
+    {
+        if (_loaded)
+        {
+            return IdempotencyStateMachine.Live(_durable, time.GetUtcNow());
+        }
+
+        // A fresh activation (the key may have been used long ago) reads the stored record without adopting
+        // it: Get interleaves with Begin and Complete, which own the activation's copy and its ETag.
+        var stored = new GrainState<IdempotencyState>(new IdempotencyState());
+        await _storage.ReadStateAsync(StateName, GrainContext.GrainId, stored);
+        return IdempotencyStateMachine.Live(stored.State?.Record, time.GetUtcNow());
+    }
 
     /// <summary>Decides on the durable record and writes the result; a version conflict means someone else wrote: read, decide again.</summary>
     private async Task<IdempotencyOutcome> ApplyAsync(Func<IdempotencyRecord?, IdempotencyTransition> decide)

@@ -63,8 +63,10 @@ public sealed class IdempotencyClusterTests
         var firstHost = cluster.HostOf(key);
 
         await cluster.StopSiloAsync(firstHost);
+        var shown = await key.Get();
         var replay = await key.Begin("fp");
 
+        Assert.Equal(IdempotencyStatus.Completed, shown?.Status);
         Assert.NotEqual(firstHost.SiloAddress, cluster.HostOf(key).SiloAddress);
         Assert.Equal(IdempotencyOutcomeKind.Completed, replay.Kind);
         Assert.Equal(Created.Body.ToArray(), replay.Response!.Body.ToArray());
