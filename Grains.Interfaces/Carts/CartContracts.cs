@@ -23,17 +23,12 @@ public static class CartRules
     public const int MaxItems = 500;
     public const int MaxQuantity = 1_000;
 
-    public static FieldError? CheckCartId(string? cartId) => CheckName(cartId, "cartId");
+    public static FieldError? CheckCartId(string? cartId) => Ids.Check(cartId, "cartId");
 
-    public static FieldError? CheckSku(string? sku) => CheckName(sku, "sku");
+    public static FieldError? CheckSku(string? sku) => Ids.Check(sku, "sku");
 
     public static FieldError? CheckQuantity(int? quantity) =>
         quantity is null or < 1 or > MaxQuantity ? new FieldError("quantity", $"must be a whole number from 1 to {MaxQuantity} (got {quantity?.ToString() ?? "nothing"})") : null;
-
-    private static FieldError? CheckName(string? value, string field) =>
-        string.IsNullOrEmpty(value) || value.Length > 64 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? new FieldError(field, "must be 1-64 letters, digits, '-', '_' or '.'")
-            : null;
 }
 
 /// <summary>A cart (grain key <c>cart:id</c>). Adding an item is keyed by its operation: the same operation adds once.</summary>

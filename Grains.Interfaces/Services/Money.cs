@@ -13,10 +13,4 @@ public static class Money
         _ when decimal.Round(amount.Value, 2) != amount.Value => new FieldError(field, $"must have at most 2 decimal places (got {amount})"),
         _ => null,
     };
-
-    /// <summary>Ids of accounts, SKUs, customers: 1-64 letters, digits, '-', '_' or '.'.</summary>
-    public static FieldError? CheckId(string? id, string field) =>
-        string.IsNullOrEmpty(id) || id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? new FieldError(field, "must be 1-64 letters, digits, '-', '_' or '.'")
-            : null;
 }

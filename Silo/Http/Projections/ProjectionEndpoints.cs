@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Reliability.Projections;
-using Reliability.Services;
 
 namespace Reliability.Silo.Http.Projections;
 
@@ -53,7 +52,7 @@ public static class ProjectionEndpoints
     private static async Task<IResult> ReadAsync<T>(
         string id, string field, string? after, string? wait, Func<ImmutableArray<ConsistencyToken>, TimeSpan, Task<ViewRead<T>>> read, string what)
     {
-        if (field != "totals" && Money.CheckId(id, field) is { } badId)
+        if (field != "totals" && Ids.Check(id, field) is { } badId)
         {
             return Problems.BadRequest(badId);
         }

@@ -39,10 +39,10 @@ public static class SagaEndpoints
 
         var services = app.MapGroup("/api").WithTags("Services");
         services.MapGet("/accounts/{accountId}", async (string accountId, IGrainFactory grains) =>
-            Money.CheckId(accountId, "accountId") is { } invalid ? Problems.BadRequest(invalid)
+            Ids.Check(accountId, "accountId") is { } invalid ? Problems.BadRequest(invalid)
             : await grains.GetGrain<IAccountGrain>(accountId).Get() is { Exists: true } view ? Results.Ok(view) : Problems.NotFound($"No account '{accountId}'."));
         services.MapGet("/inventory/{sku}", async (string sku, IGrainFactory grains) =>
-            Money.CheckId(sku, "sku") is { } invalid ? Problems.BadRequest(invalid)
+            Ids.Check(sku, "sku") is { } invalid ? Problems.BadRequest(invalid)
             : await grains.GetGrain<IInventoryGrain>(sku).Get() is { Exists: true } view ? Results.Ok(view) : Problems.NotFound($"No SKU '{sku}'."));
         services.MapGet("/orders/{orderId}", async (string orderId, IGrainFactory grains) =>
             GrainKeys.Check(orderId, "orderId") is { } invalid ? Problems.BadRequest(invalid)
@@ -62,9 +62,9 @@ public static class SagaEndpoints
         }
 
         var items = body!.Items ?? [];
-        var invalid = Money.CheckId(body.CustomerId, "customerId")
+        var invalid = Ids.Check(body.CustomerId, "customerId")
             ?? (items.Length is 0 or > MaxLines ? new FieldError("items", $"must list 1 to {MaxLines} items") : null)
-            ?? items.Select((item, i) => Money.CheckId(item.Sku, $"items[{i}].sku")
+            ?? items.Select((item, i) => Ids.Check(item.Sku, $"items[{i}].sku")
                 ?? (item.Quantity is null or < 1 or > 1000 ? new FieldError($"items[{i}].quantity", $"must be 1 to 1000 (got {item.Quantity?.ToString() ?? "nothing"})") : null))
                 .FirstOrDefault(e => e is not null)
             ?? (items.Select(i => i.Sku).Distinct().Count() != items.Length ? new FieldError("items", "list each SKU once") : null);
@@ -97,7 +97,7 @@ public static class SagaEndpoints
             return problem;
         }
 
-        var invalid = Money.CheckId(body!.From, "from") ?? Money.CheckId(body.To, "to") ?? Money.Check(body.Amount);
+        var invalid = Ids.Check(body!.From, "from") ?? Ids.Check(body.To, "to") ?? Money.Check(body.Amount);
         if (invalid is not null)
         {
             return Problems.BadRequest(invalid);
@@ -180,7 +180,7 @@ public static class SagaEndpoints
             return problem;
         }
 
-        if ((Money.CheckId(accountId, "accountId") ?? (body!.Balance is null or < 0 || decimal.Round(body.Balance.Value, 2) != body.Balance
+        if ((Ids.Check(accountId, "accountId") ?? (body!.Balance is null or < 0 || decimal.Round(body.Balance.Value, 2) != body.Balance
                 ? new FieldError("balance", "must be 0 or more with at most 2 decimal places") : null)) is { } invalid)
         {
             return Problems.BadRequest(invalid);
@@ -199,7 +199,7 @@ public static class SagaEndpoints
             return problem;
         }
 
-        var invalid = Money.CheckId(sku, "sku")
+        var invalid = Ids.Check(sku, "sku")
             ?? (body!.Quantity is null or < 1 or > 1_000_000 ? new FieldError("quantity", "must be 1 to 1,000,000") : null)
             ?? Money.Check(body.UnitPrice, "unitPrice");
         if (invalid is not null)
