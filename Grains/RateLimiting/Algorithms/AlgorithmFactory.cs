@@ -44,25 +44,7 @@ public static class AlgorithmFactory
     public static IRateLimitAlgorithm Restore(RateLimitPolicy policy, long[] state, long now)
     {
         var bucket = Create(policy, now);
-        switch (bucket)
-        {
-            case TokenBucket token:
-                token.Restore(state);
-                break;
-            case LeakingBucket leaking:
-                leaking.Restore(state);
-                break;
-            case FixedWindowCounter fixedWindow:
-                fixedWindow.Restore(state);
-                break;
-            case SlidingWindowLog log:
-                log.Restore(state);
-                break;
-            case SlidingWindowCounter counter:
-                counter.Restore(state);
-                break;
-        }
-
+        bucket.Restore(state);
         return bucket;
     }
 }

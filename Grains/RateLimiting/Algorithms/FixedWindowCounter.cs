@@ -46,9 +46,9 @@ public sealed class FixedWindowCounter(WindowOptions options) : IRateLimitAlgori
 
     public long[] Save() => [_window, _count];
 
-    internal void Restore(long[] state) => (_window, _count) = (state[0], state[1]);
+    public void Restore(long[] state) => (_window, _count) = (state[0], state[1]);
 
-    private long WindowOf(long now) => Math.DivRem(now, _options.Window.Ticks) is var (q, r) && r < 0 ? q - 1 : q;
+    private long WindowOf(long now) => AlgorithmLimits.WindowIndex(now, _options.Window.Ticks);
 
     private long WindowEnd() => (_window + 1) * _options.Window.Ticks;
 

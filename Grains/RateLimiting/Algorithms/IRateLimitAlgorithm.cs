@@ -22,4 +22,7 @@ public interface IRateLimitAlgorithm
 
     /// <summary>The bucket's state as numbers, to survive a deactivation; the factory reads it back.</summary>
     long[] Save();
+
+    /// <summary>Takes back a state from <see cref="Save"/> (into a bucket made for the same policy).</summary>
+    void Restore(long[] state);
 }

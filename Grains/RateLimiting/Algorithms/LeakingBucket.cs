@@ -62,7 +62,7 @@ public sealed class LeakingBucket : IRateLimitAlgorithm
 
     public long[] Save() => [(long)(ulong)(_drainedAt >> 64), (long)(ulong)_drainedAt];
 
-    internal void Restore(long[] state) => _drainedAt = ((Int128)state[0] << 64) | (ulong)state[1];
+    public void Restore(long[] state) => _drainedAt = ((Int128)state[0] << 64) | (ulong)state[1];
 
     private Int128 Scaled(long ticks) => (Int128)ticks * _options.RequestsPerPeriod;
 

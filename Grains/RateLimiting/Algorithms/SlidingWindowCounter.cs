@@ -60,9 +60,9 @@ public sealed class SlidingWindowCounter(WindowOptions options) : IRateLimitAlgo
 
     public long[] Save() => [_window, _current, _previous];
 
-    internal void Restore(long[] state) => (_window, _current, _previous) = (state[0], state[1], state[2]);
+    public void Restore(long[] state) => (_window, _current, _previous) = (state[0], state[1], state[2]);
 
-    private long WindowOf(long now) => Math.DivRem(now, _options.Window.Ticks) is var (q, r) && r < 0 ? q - 1 : q;
+    private long WindowOf(long now) => AlgorithmLimits.WindowIndex(now, _options.Window.Ticks);
 
     private long Elapsed(long now) => now - _window * _options.Window.Ticks;
 

@@ -71,7 +71,7 @@ public sealed class SlidingWindowLog(WindowOptions options) : IRateLimitAlgorith
 
     public long[] Save() => _log.SelectMany(e => new[] { e.At, e.Cost }).ToArray();
 
-    internal void Restore(long[] state)
+    public void Restore(long[] state)
     {
         for (var i = 0; i + 1 < state.Length; i += 2)
         {

@@ -53,7 +53,7 @@ public sealed class TokenBucket : IRateLimitAlgorithm
 
     public long[] Save() => [_tokens, _periodStart];
 
-    internal void Restore(long[] state)
+    public void Restore(long[] state)
     {
         _tokens = Math.Min(state[0], _options.Capacity);
         _periodStart = state[1];

@@ -14,10 +14,12 @@ public sealed class HttpApiRateLimiter(RequestDelegate next, IGrainFactory grain
 {
     private static readonly TimeSpan MaxShapingDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>The same check for every request (the policy is fixed for the process), or null when the limit is off.</summary>
+    private readonly RateLimitRequest? _request = string.IsNullOrEmpty(options.Value.RateLimitPolicy) ? null : new RateLimitRequest([options.Value.RateLimitPolicy]);
+
     public async Task InvokeAsync(HttpContext http)
     {
-        var policy = options.Value.RateLimitPolicy;
-        if (string.IsNullOrEmpty(policy))
+        if (_request is null)
         {
             await next(http);
             return;
@@ -27,7 +29,7 @@ public sealed class HttpApiRateLimiter(RequestDelegate next, IGrainFactory grain
         RateLimitDecision decision;
         try
         {
-            decision = await grains.GetRateLimiter(subject).Check(new RateLimitRequest([policy]));
+            decision = await grains.GetRateLimiter(subject).Check(_request);
         }
         catch (Exception ex) when (ErrorHandling.IsUnavailable(ex))
         {

@@ -70,7 +70,7 @@ public static class RateLimitEndpoints
 
         var retry = PolicyDecisionView.Ms(decision.RetryAfter);
         return Problems.Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests.",
-            $"Policy '{decision.DecidedBy}' allows {decision.Limit} per {Durations.Format(decision.Policies.First(p => p.Policy == decision.DecidedBy).Window)}; retry after {retry} ms.",
+            $"Policy '{decision.DecidedBy}' allows {decision.Limit} per {Durations.Format(decision.Decider!.Window)}; retry after {retry} ms.",
             new Dictionary<string, object?> { ["subject"] = subject, ["policy"] = decision.DecidedBy, ["retryAfterMs"] = retry, ["decision"] = DecisionView.From(subject, decision) });
     }
 
