@@ -62,12 +62,8 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
 
     protected async Task<CommandResult> ExecuteAsync(string commandId, Func<TState, Decision> decide)
     {
-        if (!_loaded && decide(Initial).Events.Count == 0)
-        {
-            await LoadAsync(CancellationToken.None);
-        }
-
-        for (var attempt = 0; ; attempt++)
+        var conflicts = 0;
+        while (true)
         {
             if (_processed.TryGetValue(commandId, out var first))
             {
@@ -77,6 +73,14 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
             var decision = decide(State);
             if (decision.Events.Count == 0)
             {
+                if (!_loaded)
+                {
+                    // A refusal or a no-op on a stream not read yet (the state is the initial one): read it,
+                    // and look again (the command may have run before).
+                    await LoadAsync(CancellationToken.None);
+                    continue;
+                }
+
                 return decision.WithoutEvents ?? CommandResult.Applied(0, Version);
             }
 
@@ -96,7 +100,7 @@ public abstract class EventSourcedGrain<TState> : Grain where TState : class
                 _processed[commandId] = result;
                 return result;
             }
-            catch (ConcurrencyConflictException) when (attempt < 2)
+            catch (ConcurrencyConflictException) when (conflicts++ < 2)
             {
                 await LoadAsync(CancellationToken.None);
             }

@@ -14,17 +14,6 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
 
     public string Name => name;
 
-    public IReadOnlyList<RecordedEvent> All
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _all.ToList();
-            }
-        }
-    }
-
     public Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -37,7 +26,7 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
     {
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<ProjectedEvent>>(_all.Where(e => (ulong)e.Position > after.TxId).Take(limit).Select(Project).ToList());
+            return Task.FromResult<IReadOnlyList<ProjectedEvent>>(After(after).Take(limit).Select(Project).ToList());
         }
     }
 
@@ -49,17 +38,25 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
         }
     }
 
-    public Task<ulong?> TransactionOfAsync(long position, CancellationToken cancellationToken = default) =>
-        Task.FromResult<ulong?>(position >= 1 && position <= All.Count ? (ulong)position : null);
+    public Task<ulong?> TransactionOfAsync(long position, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<ulong?>(position >= 1 && position <= _all.Count ? (ulong)position : null);
+        }
+    }
 
     public Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(StoreCursor after, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
-            var behind = _all.Where(e => (ulong)e.Position > after.TxId).ToList();
+            var behind = After(after).ToList();
             return Task.FromResult<(long, DateTimeOffset?)>((behind.Count, behind.Count == 0 ? null : behind[0].RecordedAt));
         }
     }
+
+    /// <summary>The events after a cursor: positions are dense from 1 and a position is its own transaction id. Call under the lock.</summary>
+    private IEnumerable<RecordedEvent> After(StoreCursor cursor) => _all.Skip((int)Math.Min(cursor.TxId, (ulong)_all.Count));
 
     private ProjectedEvent Project(RecordedEvent e) => new(name, e.Position, (ulong)e.Position, e.StreamId, e.Version, e.Type, e.Payload, e.RecordedAt);
 
