@@ -86,26 +86,9 @@ public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyComma
             ("PostgreSQL: SELECT replay", async i => Require(await direct.ReplayAsync($"replay-{run}-{i % settings.ReplayKeys}"))),
         };
 
-        var rounds = scenarios.ToDictionary(s => s.Name, _ => new List<LoadResult>());
-        for (var round = 1; round <= settings.Rounds; round++)
-        {
-            foreach (var (name, operation) in scenarios)
-            {
-                epoch++;
-                var result = await AnsiConsole.Status().StartAsync($"round {round}/{settings.Rounds}: {name}…",
-                    _ => LoadRunner.RunAsync(name, settings.InFlight, round == 1 ? duration / 3 : TimeSpan.FromSeconds(1), duration, operation, cancellationToken));
-                rounds[name].Add(result);
-            }
-        }
-
-        var results = scenarios.Select(s => rounds[s.Name].OrderBy(r => r.PerSecond).ElementAt(settings.Rounds / 2) with { Errors = rounds[s.Name].Sum(r => r.Errors) }).ToList();
-        var table = new Table().AddColumns("scenario", "ops/s (median)", "p50 ms", "p99 ms", "errors", "ops/s of each round");
-        foreach (var r in results)
-        {
-            table.AddRow(r.Name, r.PerSecond.ToString("N0"), r.P50Ms.ToString("0.00"), r.P99Ms.ToString("0.00"), r.Errors.ToString(),
-                string.Join(" ", rounds[r.Name].Select(x => (x.PerSecond / 1000).ToString("0.0") + "k")));
-        }
-
+        var rounds = await LoadRunner.RunRoundsAsync(scenarios, settings.Rounds, settings.InFlight, duration / 3, duration, cancellationToken, () => epoch++);
+        var results = rounds.Select(r => r.Median).ToList();
+        var table = LoadRunner.RoundsTable(rounds);
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"first-time pairs: {results[0].PerSecond / results[1].PerSecond:0.00}× the direct PostgreSQL path (target ≥ 0.8×)");
         AnsiConsole.MarkupLine($"replays: {results[2].PerSecond / results[3].PerSecond:0.00}× the PostgreSQL SELECT (target ≥ 3×)");

@@ -88,25 +88,9 @@ public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.S
         }
 
         scenarios.RemoveAll(s => settings.Only is { } only && !s.Name.Contains(only, StringComparison.OrdinalIgnoreCase));
-        var rounds = scenarios.ToDictionary(s => s.Name, _ => new List<LoadResult>());
-        for (var round = 1; round <= settings.Rounds; round++)
-        {
-            foreach (var (name, operation) in scenarios)
-            {
-                var result = await AnsiConsole.Status().StartAsync($"round {round}/{settings.Rounds}: {name}…",
-                    _ => LoadRunner.RunAsync(name, settings.InFlight, round == 1 ? warmUp : TimeSpan.FromSeconds(1), duration, operation, cancellationToken));
-                rounds[name].Add(result);
-            }
-        }
-
-        var results = scenarios.Select(s => Median(rounds[s.Name])).ToList();
-        var table = new Table().AddColumns("scenario", "ops/s (median)", "p50 ms", "p99 ms", "errors", "ops/s of each round");
-        foreach (var r in results)
-        {
-            table.AddRow(r.Name, r.PerSecond.ToString("N0"), r.P50Ms.ToString("0.00"), r.P99Ms.ToString("0.00"), r.Errors.ToString(),
-                string.Join(" ", rounds[r.Name].Select(x => (x.PerSecond / 1000).ToString("0") + "k")));
-        }
-
+        var rounds = await LoadRunner.RunRoundsAsync(scenarios, settings.Rounds, settings.InFlight, warmUp, duration, cancellationToken);
+        var results = rounds.Select(r => r.Median).ToList();
+        var table = LoadRunner.RoundsTable(rounds);
         AnsiConsole.Write(table);
         if (redisMissing is not null)
         {
@@ -122,13 +106,6 @@ public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.S
         }
 
         return 0;
-    }
-
-    /// <summary>The round with the median throughput, its latencies with it; errors summed over all rounds.</summary>
-    private static LoadResult Median(IReadOnlyList<LoadResult> rounds)
-    {
-        var median = rounds.OrderBy(r => r.PerSecond).ElementAt(rounds.Count / 2);
-        return median with { Errors = rounds.Sum(r => r.Errors) };
     }
 
     private static void Require(bool condition)
