@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
 using Reliability.Silo.Http.Idempotency;
@@ -23,7 +24,7 @@ public static class SiloApplication
 
         builder.Services.AddSingleton(settings);
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection(AdminOptions.SectionName));
-        builder.Services.Configure<HttpApiOptions>(builder.Configuration.GetSection(HttpSettings.SectionName));
+        builder.Services.AddSingleton(Options.Create(settings.HttpApi));
         builder.AddToolkitSilo(settings);
         builder.Services.AddToolkitHealth();
         builder.Services.AddToolkitProblems();

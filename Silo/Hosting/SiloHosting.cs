@@ -38,12 +38,11 @@ public static class SiloHosting
             orleans.AddDashboard();
         });
 
-        var limits = builder.Configuration.GetSection(HttpSettings.SectionName).Get<HttpApiOptions>() ?? new HttpApiOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(settings.Http.ParsedBindAddress, settings.Http.Port);
-            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
-            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalBytes;
+            kestrel.Limits.MaxRequestBodySize = settings.HttpApi.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = settings.HttpApi.MaxRequestHeadersTotalBytes;
         });
         return builder;
     }

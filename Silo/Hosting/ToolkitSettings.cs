@@ -6,19 +6,20 @@ using Reliability.Sagas;
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ProjectionOptions Projections)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ProjectionOptions Projections)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
         var silo = Bind<SiloSettings>(configuration, SiloSettings.SectionName);
         var http = Bind<HttpSettings>(configuration, HttpSettings.SectionName);
+        var httpApi = Bind<HttpApiOptions>(configuration, HttpSettings.SectionName);
         var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.SectionName);
         var idempotency = Bind<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName);
         var sagas = Bind<SagaOptions>(configuration, SagaOptions.SectionName);
         var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
         silo.Validate();
         http.Validate();
-        Bind<HttpApiOptions>(configuration, HttpSettings.SectionName).Validate();
+        httpApi.Validate();
         idempotency.Validate();
         sagas.Validate();
         projections.Validate();
@@ -29,7 +30,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, Datab
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, database, idempotency, sagas, projections);
+        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, projections);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -48,16 +48,16 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
             return Problems.BadRequest(invalid);
         }
 
-        var body = await ReadBodyAsync(http.Request);
-        if (body is null)
+        var fingerprint = await FingerprintAsync(http.Request);
+        if (fingerprint is null)
         {
             return Problems.Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The request body is too large.",
                 $"Bodies of at most {options.Value.MaxRequestBodyBytes} bytes are accepted (Http:MaxRequestBodyBytes).");
         }
 
         var scope = IdempotencyKeys.ScopeOf(http.Request.Headers[options.Value.ApiKeyHeader].ToString());
-        var grain = grains.GetIdempotencyKey(scope, key);
-        var fingerprint = Fingerprint(http.Request.Method, http.Request.Path, body);
+        var grainKey = IdempotencyKeys.GrainKey(scope, key);
+        var grain = grains.GetGrain<IIdempotencyKeyGrain>(grainKey);
         var deadline = DateTimeOffset.UtcNow + PreferredWait(http.Request);
         while (true)
         {
@@ -65,7 +65,7 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
             switch (outcome.Kind)
             {
                 case IdempotencyOutcomeKind.Started:
-                    return await ExecuteAsync(context, next, grain, outcome.LeaseId, IdempotencyKeys.GrainKey(scope, key));
+                    return await ExecuteAsync(context, next, grain, outcome.LeaseId, grainKey);
                 case IdempotencyOutcomeKind.Completed:
                     return new ReplayResult(outcome.Response!);
                 case IdempotencyOutcomeKind.Mismatch:
@@ -148,28 +148,33 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
     /// <summary>Method, path and body: a retry must repeat all three.</summary>
     public static string Fingerprint(string method, string path, byte[] body)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{method}\n{path}\n"));
+        using var hash = StartFingerprint(method, path);
         hash.AppendData(body);
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 
-    /// <summary>The whole body (the handler reads it again), or null when it is over the limit.</summary>
-    private async Task<byte[]?> ReadBodyAsync(HttpRequest request)
+    /// <summary>
+    /// The <see cref="Fingerprint"/> of a request, hashing the body as it is read (it stays buffered for the
+    /// handler); null when the body is over the limit.
+    /// </summary>
+    private async Task<string?> FingerprintAsync(HttpRequest request)
     {
         request.EnableBuffering();
-        using var copy = new MemoryStream();
+        using var hash = StartFingerprint(request.Method, request.Path);
         var buffer = new byte[8192];
+        long length = 0;
         int read;
         try
         {
             while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0)
             {
-                copy.Write(buffer, 0, read);
-                if (copy.Length > options.Value.MaxRequestBodyBytes)
+                length += read;
+                if (length > options.Value.MaxRequestBodyBytes)
                 {
                     return null;
                 }
+
+                hash.AppendData(buffer, 0, read);
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -178,7 +183,14 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
         }
 
         request.Body.Position = 0;
-        return copy.ToArray();
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private static IncrementalHash StartFingerprint(string method, string path)
+    {
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{method}\n{path}\n"));
+        return hash;
     }
 
     /// <summary><c>Prefer: wait=N</c> (RFC 7240), capped at a minute.</summary>
