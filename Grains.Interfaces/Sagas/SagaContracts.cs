@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Reliability.Projections;
 
 namespace Reliability.Sagas;
 
@@ -57,10 +58,10 @@ public sealed record SagaView(
     /// to a view query to read the saga's own writes.
     /// </summary>
     public ImmutableArray<string> Consistency => [.. History
-        .Where(h => h.Token is not null)
-        .Select(h => h.Token!.Split(':'))
-        .GroupBy(parts => parts[0], StringComparer.Ordinal)
-        .Select(g => $"{g.Key}:{g.Max(parts => long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture))}")
+        .Select(h => ConsistencyToken.TryParse(h.Token, out var token) ? token : null)
+        .OfType<ConsistencyToken>()
+        .GroupBy(t => t.Store, StringComparer.Ordinal)
+        .Select(g => new ConsistencyToken(g.Key, g.Max(t => t.Position)).ToString())
         .Order(StringComparer.Ordinal)];
 }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
+using Reliability.Projections;
 using Reliability.Services;
 
 namespace Reliability.Sagas;
@@ -50,7 +51,7 @@ public sealed class ParticipantGateway(IGrainFactory grains, IOptions<SagaOption
             throw new InjectedFaultException($"{stepName}: injected failure after the call (its answer is lost)");
         }
 
-        var token = result.Position > 0 ? $"{StoreOf(command)}:{result.Position}" : null;
+        var token = result.Position > 0 ? new ConsistencyToken(StoreOf(command), result.Position).ToString() : null;
         return result.Succeeded
             ? new StepOutcome(StepOutcomeKind.Succeeded, null, token)
             : new StepOutcome(StepOutcomeKind.Rejected, $"{result.Code}: {result.Message}", token);
