@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Reliability.Carts;
 using Reliability.Idempotency;
 using Reliability.Silo.Http.Idempotency;
@@ -188,6 +190,88 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
         using var response = await silo.Http.SendAsync(AddItem("k8", huge));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ClientThatGivesUpDuringTheHandler_ItsRetryGetsTheFullOriginalBody()
+    {
+        var filter = ActivatorUtilities.CreateInstance<IdempotencyFilter>(silo.Services);
+        var key = $"abort-{Guid.NewGuid():N}";
+        var answer = new { id = 42, note = new string('x', 20_000) };
+        using var disconnect = new CancellationTokenSource();
+        var first = FilterContext(key, disconnect.Token);
+        var firstResult = await filter.InvokeAsync(EndpointFilterInvocationContext.Create(first), _ =>
+        {
+            // The client gives up while the handler runs (curl -m, a proxy timeout).
+            disconnect.Cancel();
+            return ValueTask.FromResult<object?>(Results.Created("/things/42", answer));
+        });
+        await ((IResult)firstResult!).ExecuteAsync(first);
+
+        var retry = FilterContext(key, CancellationToken.None);
+        var retryResult = await filter.InvokeAsync(EndpointFilterInvocationContext.Create(retry), _ => throw new InvalidOperationException("a retry must not run the handler again"));
+        await ((IResult)retryResult!).ExecuteAsync(retry);
+
+        Assert.Equal("true", retry.Response.Headers[IdempotencyFilter.ReplayedHeader].ToString());
+        Assert.Equal("/things/42", retry.Response.Headers.Location.ToString());
+        Assert.Equal(JsonSerializer.Serialize(answer, JsonSerializerOptions.Web), Encoding.UTF8.GetString(((MemoryStream)retry.Response.Body).ToArray()));
+    }
+
+    [Fact]
+    public async Task StoredAccepted_IsReplayedAs202_MarkedReplayed_NotAs200()
+    {
+        var claim = await ClaimAsync("k-202");
+        var accepted = new StoredResponse(202, "application/json", [.. "{\"status\":\"Running\"}"u8], ImmutableDictionary<string, string>.Empty.Add("Location", "/api/sagas/x"));
+        await claim.Grain.Complete(claim.Outcome.LeaseId, accepted);
+
+        using var replay = await silo.Http.SendAsync(AddItem("k-202"));
+
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues(IdempotencyFilter.ReplayedHeader).Single());
+        Assert.Equal("{\"status\":\"Running\"}", await replay.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task FirstPostAnswered201_IsReplayedAs200_WithTheOriginalStatusInAHeader()
+    {
+        using var first = await silo.Http.SendAsync(AddItem("k-201"));
+        using var replay = await silo.Http.SendAsync(AddItem("k-201"));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Equal("201", replay.Headers.GetValues(IdempotencyFilter.OriginalStatusHeader).Single());
+    }
+
+    [Fact]
+    public async Task LongestApiKey_WithAKeyOf255Braces_IsStoredAndReplayed_Not503()
+    {
+        var apiKey = new string('a', 200);
+        var key = new string('{', 255);
+        HttpRequestMessage Post()
+        {
+            var request = silo.Request(HttpMethod.Post, $"/api/carts/{_cart}/items", """{"sku":"book-1","quantity":1}""", apiKey: apiKey);
+            request.Headers.TryAddWithoutValidation(IdempotencyFilter.HeaderName, key);
+            return request;
+        }
+
+        using var first = await silo.Http.SendAsync(Post());
+        using var retry = await silo.Silos[1].SendAsync(Post());
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Single((await CartAsync()).Items);
+    }
+
+    private DefaultHttpContext FilterContext(string key, CancellationToken aborted)
+    {
+        var http = new DefaultHttpContext { RequestServices = silo.Services, RequestAborted = aborted };
+        http.Request.Method = "POST";
+        http.Request.Path = "/test/abort";
+        http.Request.Headers[IdempotencyFilter.HeaderName] = key;
+        http.Request.Headers["X-Api-Key"] = _apiKey;
+        http.Request.Body = new MemoryStream("{}"u8.ToArray());
+        http.Response.Body = new MemoryStream();
+        return http;
     }
 
     private async Task<(IIdempotencyKeyGrain Grain, IdempotencyOutcome Outcome)> ClaimAsync(string key)

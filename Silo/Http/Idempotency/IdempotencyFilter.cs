@@ -14,7 +14,9 @@ namespace Reliability.Silo.Http.Idempotency;
 /// <list type="bullet">
 /// <item>no or malformed key → 400; same key, different method, path or body → 422;</item>
 /// <item>first request → the handler's own response (e.g. 201);</item>
-/// <item>completed → 200 with the original body and <c>Idempotent-Replayed: true</c>;</item>
+/// <item>completed → the original body and headers with <c>Idempotent-Replayed: true</c> and the original status
+/// in <c>Idempotent-Original-Status</c>; a 201 replays as 200 (nothing was created by the replay), any other
+/// status as it was (a 202 stays 202);</item>
 /// <item>still running → 409 with Retry-After, or with <c>Prefer: wait=N</c> the original's result if it
 /// finishes within N seconds (duplicates wait for the one execution instead of running their own).</item>
 /// </list>
@@ -28,6 +30,7 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
 {
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
+    public const string OriginalStatusHeader = "Idempotent-Original-Status";
     public const string OperationIdItem = "idempotency.operation-id";
 
     private static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
@@ -65,7 +68,7 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
             switch (outcome.Kind)
             {
                 case IdempotencyOutcomeKind.Started:
-                    return await ExecuteAsync(context, next, grain, outcome.LeaseId, grainKey);
+                    return await ExecuteAsync(context, next, grain, outcome.LeaseId, IdempotencyKeys.OperationId(grainKey, outcome.OperationId));
                 case IdempotencyOutcomeKind.Completed:
                     return new ReplayResult(outcome.Response!);
                 case IdempotencyOutcomeKind.Mismatch:
@@ -85,34 +88,34 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
         }
     }
 
+    /// <summary>
+    /// Runs the handler and produces its response away from the client's connection: a client that gives
+    /// up mid-request (a timeout, a closed tab) must not turn the answer every retry replays into an empty
+    /// body. The response is written into a detached context that is never aborted, stored if it is one to
+    /// keep, and only then copied to the client, if it is still there.
+    /// </summary>
     private async Task<object?> ExecuteAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, IIdempotencyKeyGrain grain, Guid lease, string operationId)
     {
         var http = context.HttpContext;
         http.Items[OperationIdItem] = operationId;
-        var original = http.Response.Body;
-        using var captured = new MemoryStream();
+        Captured response;
         try
         {
             var result = await next(context);
-            http.Response.Body = captured;
-            await (result as IResult ?? TypedResults.Ok(result)).ExecuteAsync(http);
+            response = await CaptureAsync(http, result as IResult ?? TypedResults.Ok(result));
         }
         catch
         {
-            http.Response.Body = original;
             await ReleaseAsync(grain, lease);
             throw;
         }
 
-        http.Response.Body = original;
-        var status = http.Response.StatusCode;
-        if (Stored(status))
+        if (Stored(response.Status))
         {
-            var headers = KeptHeaders.Where(h => http.Response.Headers.ContainsKey(h))
-                .ToImmutableDictionary(h => h, h => http.Response.Headers[h].ToString());
+            var headers = KeptHeaders.Where(response.Headers.ContainsKey).ToImmutableDictionary(h => h, h => response.Headers[h].ToString());
             try
             {
-                await grain.Complete(lease, new StoredResponse(status, http.Response.ContentType, [.. captured.ToArray()], headers));
+                await grain.Complete(lease, new StoredResponse(response.Status, response.ContentType, [.. response.Body], headers));
             }
             catch (Exception ex) when (ErrorHandling.IsUnavailable(ex))
             {
@@ -126,9 +129,28 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
             await ReleaseAsync(grain, lease);
         }
 
-        captured.Position = 0;
-        await captured.CopyToAsync(original, http.RequestAborted);
-        return Results.Empty;
+        return new CapturedResult(response);
+    }
+
+    /// <summary>Executes a result into memory, with the request's services but not its abort token.</summary>
+    private static async Task<Captured> CaptureAsync(HttpContext http, IResult result)
+    {
+        using var body = new MemoryStream();
+        var detached = new DefaultHttpContext { RequestServices = http.RequestServices };
+        detached.Request.Method = http.Request.Method;
+        detached.Request.Scheme = http.Request.Scheme;
+        detached.Request.Host = http.Request.Host;
+        detached.Request.PathBase = http.Request.PathBase;
+        detached.Request.Path = http.Request.Path;
+        foreach (var (name, value) in http.Request.Headers)
+        {
+            detached.Request.Headers[name] = value;
+        }
+
+        detached.Response.Body = body;
+        await result.ExecuteAsync(detached);
+        await detached.Response.Body.FlushAsync();
+        return new Captured(detached.Response.StatusCode, detached.Response.ContentType, new HeaderDictionary(detached.Response.Headers.ToDictionary()), body.ToArray());
     }
 
     private async Task ReleaseAsync(IIdempotencyKeyGrain grain, Guid lease)
@@ -216,13 +238,43 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key could not be released; it stays claimed until its lease expires: {Reason}")]
     private partial void LogAbandonFailed(string reason);
 
-    /// <summary>The stored response, answered as 200 with the original body and headers.</summary>
+    private sealed record Captured(int Status, string? ContentType, IHeaderDictionary Headers, byte[] Body);
+
+    /// <summary>The captured response, copied to the client; a client that has gone away is simply not answered.</summary>
+    private sealed class CapturedResult(Captured response) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.StatusCode = response.Status;
+            foreach (var (name, value) in response.Headers)
+            {
+                http.Response.Headers[name] = value;
+            }
+
+            try
+            {
+                await http.Response.Body.WriteAsync(response.Body, http.RequestAborted);
+            }
+            catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+            {
+                // The client left; what it would have read is stored for its retry.
+            }
+        }
+    }
+
+    /// <summary>
+    /// The stored response, with <c>Idempotent-Replayed: true</c> and its original status in
+    /// <c>Idempotent-Original-Status</c>. A 201 is replayed as 200, because the replay created nothing (the
+    /// resource is where Location says); every other status is replayed as it was: a 202 still means the
+    /// work was accepted and may not be finished, so the client follows Location.
+    /// </summary>
     private sealed class ReplayResult(StoredResponse response) : IResult
     {
         public async Task ExecuteAsync(HttpContext http)
         {
-            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.StatusCode = ReplayStatus(response.StatusCode);
             http.Response.Headers[ReplayedHeader] = "true";
+            http.Response.Headers[OriginalStatusHeader] = response.StatusCode.ToString(CultureInfo.InvariantCulture);
             if (response.ContentType is not null)
             {
                 http.Response.ContentType = response.ContentType;
@@ -236,4 +288,7 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
             await http.Response.Body.WriteAsync(response.Body.AsMemory(), http.RequestAborted);
         }
     }
+
+    /// <summary>The status a replay answers with: 200 for a stored 201, the stored status otherwise.</summary>
+    public static int ReplayStatus(int stored) => stored == StatusCodes.Status201Created ? StatusCodes.Status200OK : stored;
 }
