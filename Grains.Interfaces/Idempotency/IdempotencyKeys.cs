@@ -19,6 +19,12 @@ public static class IdempotencyKeys
     /// <summary><c>scope:key</c>, made safe for the ADO.NET storage (see <see cref="StorageKeys"/>).</summary>
     public static string GrainKey(string scope, string key) => StorageKeys.Of($"{scope}:", key);
 
+    /// <summary>
+    /// The id an effect dedupes on: the grain key and the claim. A retry that takes over the claim runs the
+    /// same operation; the same key used again after its retention is a new one.
+    /// </summary>
+    public static string OperationId(string grainKey, string? claimId) => claimId is null ? grainKey : $"{grainKey}#{claimId}";
+
     public static IIdempotencyKeyGrain GetIdempotencyKey(this IGrainFactory grains, string scope, string key) =>
         grains.GetGrain<IIdempotencyKeyGrain>(GrainKey(scope, key));
 

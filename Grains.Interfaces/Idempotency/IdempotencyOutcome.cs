@@ -21,9 +21,13 @@ public enum IdempotencyOutcomeKind
     StaleLease,
 }
 
-/// <summary>The answer of every idempotency-key operation, as a value.</summary>
+/// <summary>
+/// The answer of every idempotency-key operation, as a value. A <see cref="IdempotencyOutcomeKind.Started"/>
+/// claim carries its <see cref="OperationId"/>: the claim's id, the same for a takeover of the same request,
+/// new once the key was released or expired (see <see cref="IdempotencyKeys.OperationId"/>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("idempotency.outcome")]
-public sealed record IdempotencyOutcome(IdempotencyOutcomeKind Kind, Guid LeaseId = default, TimeSpan RetryAfter = default, StoredResponse? Response = null, bool TookOverExpiredLease = false)
+public sealed record IdempotencyOutcome(IdempotencyOutcomeKind Kind, Guid LeaseId = default, TimeSpan RetryAfter = default, StoredResponse? Response = null, bool TookOverExpiredLease = false, string? OperationId = null)
 {
     public static IdempotencyOutcome Accepted { get; } = new(IdempotencyOutcomeKind.Accepted);
 

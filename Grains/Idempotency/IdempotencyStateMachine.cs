@@ -8,9 +8,12 @@ public readonly record struct IdempotencyTransition(IdempotencyRecord? Next, boo
 /// <code>
 /// state                    Begin(same fp)       Begin(other fp)   Complete(lease)          Abandon(lease)
 /// free (or expired)        → InProgress: Started  → InProgress      StaleLease               StaleLease
-/// InProgress, lease live   InProgress            Mismatch          → Completed: Accepted    → free: Accepted
-/// InProgress, lease gone   → InProgress (new lease): Started        → Completed: Accepted    → free: Accepted
+/// InProgress, lease live   InProgress            Mismatch          → Completed: Accepted    → Released: Accepted
+/// InProgress, lease gone   → InProgress (new lease): Started        → Completed: Accepted    → Released: Accepted
+///                          (same claim id)      Mismatch
 /// Completed                Completed (replay)    Mismatch          Accepted if same lease   StaleLease
+/// Released                 → InProgress: Started  → InProgress      StaleLease               StaleLease
+///                          (same claim id)      (new claim id)
 /// </code>
 /// Complete and Abandon with any other lease answer StaleLease and change nothing.
 /// </summary>
@@ -21,14 +24,32 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
     public IdempotencyTransition Begin(IdempotencyRecord? current, string fingerprint, DateTimeOffset now, Guid newLease)
     {
         var live = Live(current, now);
-        if (live is null || live is { Status: IdempotencyStatus.InProgress } && live.LeaseExpiresAt <= now)
+        switch (live)
         {
-            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + options.Lease, null, null, now + options.Retention);
-            return new(claim, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, TookOverExpiredLease: live is not null));
+            case null:
+                return Claim(ClaimIdOf(newLease));
+            case { Status: IdempotencyStatus.Released }:
+                // The same request after a release may follow a first attempt whose effect did happen (its
+                // outcome was unknown): it runs the same operation. Another request under the key is a new one.
+                return Claim(live.Fingerprint == fingerprint && live.ClaimId is { } released ? released : ClaimIdOf(newLease));
+            case { Status: IdempotencyStatus.InProgress } when live.LeaseExpiresAt <= now && live.Fingerprint == fingerprint:
+                // The same request again after its holder vanished carries on the same operation (the same claim
+                // id), so the effect, keyed by it, is applied at most once whoever runs it.
+                var takeover = live with { LeaseId = newLease, LeaseExpiresAt = now + options.Lease, ExpiresAt = now + options.Retention };
+                return new(takeover, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, TookOverExpiredLease: true, OperationId: takeover.ClaimId));
+            default:
+                return new(current, false, Observe(live, fingerprint, now));
         }
 
-        return new(current, false, Observe(live, fingerprint, now));
+        IdempotencyTransition Claim(string claimId)
+        {
+            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + options.Lease, null, null, now + options.Retention, claimId);
+            return new(claim, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, OperationId: claimId));
+        }
     }
+
+    /// <summary>A claim's own id: the key is free again after retention, and a new claim of it is a new operation.</summary>
+    private static string ClaimIdOf(Guid lease) => lease.ToString("N")[..16];
 
     public IdempotencyTransition Complete(IdempotencyRecord? current, Guid lease, StoredResponse response, DateTimeOffset now) => Live(current, now) switch
     {
@@ -40,7 +61,8 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
 
     public IdempotencyTransition Abandon(IdempotencyRecord? current, Guid lease, DateTimeOffset now) => Live(current, now) switch
     {
-        { Status: IdempotencyStatus.InProgress } held when held.LeaseId == lease => new(null, true, IdempotencyOutcome.Accepted),
+        { Status: IdempotencyStatus.InProgress } held when held.LeaseId == lease =>
+            new(held with { Status = IdempotencyStatus.Released, ExpiresAt = now + options.Retention }, true, IdempotencyOutcome.Accepted),
         _ => new(current, false, IdempotencyOutcome.StaleLease),
     };
 
@@ -50,7 +72,7 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
     /// </summary>
     public IdempotencyOutcome Observe(IdempotencyRecord? current, string fingerprint, DateTimeOffset now) => Live(current, now) switch
     {
-        null => new IdempotencyOutcome(IdempotencyOutcomeKind.InProgress, RetryAfter: TimeSpan.Zero),
+        null or { Status: IdempotencyStatus.Released } => new IdempotencyOutcome(IdempotencyOutcomeKind.InProgress, RetryAfter: TimeSpan.Zero),
         var record when record.Fingerprint != fingerprint => IdempotencyOutcome.Mismatch,
         { Status: IdempotencyStatus.Completed } done => new IdempotencyOutcome(IdempotencyOutcomeKind.Completed, done.LeaseId, Response: done.Response),
         var held => new IdempotencyOutcome(IdempotencyOutcomeKind.InProgress, RetryAfter: Clamp(held.LeaseExpiresAt - now, SuggestedRetry)),

@@ -112,9 +112,22 @@ public sealed class IdempotencyStateMachineTests
         var abandoned = _machine.Abandon(held, lease, Now);
         var retry = _machine.Begin(abandoned.Next, "another body is fine now", Now, Guid.NewGuid());
 
-        Assert.Null(abandoned.Next);
+        Assert.Equal(IdempotencyStatus.Released, abandoned.Next!.Status);
         Assert.True(abandoned.Changed);
         Assert.Equal(IdempotencyOutcomeKind.Started, retry.Outcome.Kind);
+        Assert.NotEqual(held.ClaimId, retry.Outcome.OperationId);
+    }
+
+    [Fact]
+    public void Abandon_ThenTheSameRequestAgain_RunsTheSameOperation()
+    {
+        // A first attempt whose outcome was unknown (an exception) may have had its effect: its retry must dedupe against it.
+        var held = Claimed("fp", out var lease);
+
+        var retry = _machine.Begin(_machine.Abandon(held, lease, Now).Next, "fp", Now, Guid.NewGuid());
+
+        Assert.Equal(IdempotencyOutcomeKind.Started, retry.Outcome.Kind);
+        Assert.Equal(held.ClaimId, retry.Outcome.OperationId);
     }
 
     [Fact]
@@ -174,5 +187,33 @@ public sealed class IdempotencyStateMachineTests
         Assert.Null(IdempotencyKeys.Check(new string('k', 255)));
         Assert.Null(IdempotencyKeys.Check(" !\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"));
         Assert.NotNull(IdempotencyKeys.Check(new string('k', 256)));
+    }
+
+    [Fact]
+    public void ExpiredLease_TakenOverWithAnotherFingerprint_IsAMismatch_AndKeepsTheClaim()
+    {
+        var held = Claimed("request A", out _);
+        _clock.Advance(Options.Lease + TimeSpan.FromSeconds(1));
+
+        var transition = _machine.Begin(held, "request B", Now, Guid.NewGuid());
+
+        Assert.Equal(IdempotencyOutcomeKind.Mismatch, transition.Outcome.Kind);
+        Assert.False(transition.Changed);
+    }
+
+    [Fact]
+    public void OperationId_IsKeptByATakeover_ButIsNewForAClaimAfterRetention()
+    {
+        var first = _machine.Begin(null, "fp", Now, Guid.NewGuid());
+        _clock.Advance(Options.Lease + TimeSpan.FromSeconds(1));
+        var takeover = _machine.Begin(first.Next, "fp", Now, Guid.NewGuid());
+        var done = _machine.Complete(takeover.Next, takeover.Outcome.LeaseId, Created, Now).Next;
+        _clock.Advance(Options.Retention + TimeSpan.FromSeconds(1));
+        var reused = _machine.Begin(done, "fp", Now, Guid.NewGuid());
+
+        Assert.False(string.IsNullOrEmpty(first.Outcome.OperationId));
+        Assert.Equal(first.Outcome.OperationId, takeover.Outcome.OperationId);
+        Assert.Equal(IdempotencyOutcomeKind.Started, reused.Outcome.Kind);
+        Assert.NotEqual(first.Outcome.OperationId, reused.Outcome.OperationId);
     }
 }
