@@ -9,6 +9,12 @@ namespace Reliability.Infrastructure;
 /// </summary>
 public static class StorageKeys
 {
+    /// <summary>
+    /// The width of the storage's key column (<c>GrainIdExtensionString</c>): the longest key a caller can
+    /// make, every character of it a brace, fits (StorageKeysTests).
+    /// </summary>
+    public const int MaxLength = 1024;
+
     public static string Of(string prefix, string id) => prefix + id.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal);
 
     /// <summary>The id inside a key made by <see cref="Of"/>.</summary>

@@ -35,10 +35,18 @@ public static class ErrorHandling
         return app;
     }
 
-    /// <summary>Failures that pass: a silo or the database down, a call that timed out.</summary>
+    /// <summary>
+    /// Failures that pass: a silo or the database down, a call that timed out. A database error that says
+    /// what it is (an SQL state) counts only if that state is a transient one (a connection lost, the server
+    /// shutting down or starting, too many connections); any other (a value too long, a constraint) is a bug
+    /// that retrying cannot fix, and answers 500. One that lost its state on the way (a serialized copy) is
+    /// taken to be transient.
+    /// </summary>
     public static bool IsUnavailable(Exception ex) => ex switch
     {
-        TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or NpgsqlException => true,
+        TimeoutException or SiloUnavailableException or OrleansMessageRejectionException => true,
+        PostgresException { SqlState: { Length: > 0 } } postgres => postgres.IsTransient,
+        NpgsqlException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsUnavailable),
         _ => ex.InnerException is { } inner && IsUnavailable(inner),
     };

@@ -26,6 +26,28 @@ public sealed class SchemaTests
         Assert.Contains("sagas.sagas: saga_id character varying", first);
     }
 
+    [Fact]
+    public async Task ApplySchema_OnADatabaseWithTheNarrowKeyColumn_WidensItToTheLongestKey()
+    {
+        var database = new DatabaseOptions { ConnectionString = await TestDatabase.CreateAsync("schema-widen") };
+        await ApplyAllAsync(database);
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using (var narrow = new NpgsqlCommand("ALTER TABLE idempotency.orleansstorage ALTER COLUMN grainidextensionstring TYPE varchar(512)", connection))
+        {
+            await narrow.ExecuteNonQueryAsync();
+        }
+
+        await ApplyAllAsync(database);
+        await using var width = new NpgsqlCommand(
+            """
+            SELECT character_maximum_length FROM information_schema.columns
+             WHERE table_schema = 'idempotency' AND table_name = 'orleansstorage' AND column_name = 'grainidextensionstring'
+            """, connection);
+
+        Assert.Equal(StorageKeys.MaxLength, await width.ExecuteScalarAsync());
+    }
+
     private static async Task ApplyAllAsync(DatabaseOptions database)
     {
         foreach (var store in StoreCatalog.All)

@@ -1,4 +1,6 @@
+using Reliability.Idempotency;
 using Reliability.Infrastructure;
+using Reliability.RateLimiting;
 
 namespace Reliability.Tests.Foundation;
 
@@ -26,5 +28,28 @@ public sealed class StorageKeysTests
 
         Assert.Equal(ids.Length, ids.Select(id => StorageKeys.Of("s:", id)).Distinct().Count());
         Assert.Equal("cart:abc-1", StorageKeys.Of("cart:", "abc-1"));
+    }
+
+    [Fact]
+    public void TheLongestKeysCallersCanMake_FitTheStorageColumn()
+    {
+        var idempotency = IdempotencyKeys.GrainKey(IdempotencyKeys.ScopeOf(new string('a', 8192)), new string('{', IdempotencyKeys.MaxKeyLength));
+        var subject = RateLimiterKeys.Of(new string('}', RateLimitRules.MaxSubjectLength));
+
+        Assert.InRange(idempotency.Length, 1, StorageKeys.MaxLength);
+        Assert.InRange(subject.Length, 1, StorageKeys.MaxLength);
+    }
+
+    [Theory]
+    [InlineData("22001", false)] // a value too long for its column: a bug, not an outage
+    [InlineData("23505", false)]
+    [InlineData("57P01", true)] // the server is shutting down
+    [InlineData("53300", true)] // too many connections
+    public void DatabaseErrors_AreUnavailability_OnlyWhenTheirStateIsTransient(string sqlState, bool unavailable)
+    {
+        var error = new Npgsql.PostgresException("test", "ERROR", "ERROR", sqlState);
+
+        Assert.Equal(unavailable, Reliability.Silo.Http.ErrorHandling.IsUnavailable(error));
+        Assert.True(Reliability.Silo.Http.ErrorHandling.IsUnavailable(new Npgsql.NpgsqlException("connection lost", new System.Net.Sockets.SocketException())));
     }
 }

@@ -10,12 +10,22 @@ CREATE TABLE IF NOT EXISTS OrleansStorage
     GrainIdN1              bigint       NOT NULL,
     GrainTypeHash          integer      NOT NULL,
     GrainTypeString        varchar(512) NOT NULL,
-    GrainIdExtensionString varchar(512) NULL,
+    GrainIdExtensionString varchar(1024) NULL,
     ServiceId              varchar(150) NOT NULL,
     PayloadBinary          bytea        NULL,
     ModifiedOn             timestamptz  NOT NULL DEFAULT now(),
     Version                integer      NULL
 );
+
+-- String grain keys are made of ids of up to 256 characters whose braces are doubled (StorageKeys), so
+-- they need more than upstream's 512; databases made before are widened (no rewrite: only the limit moves).
+DO $$
+BEGIN
+    IF (SELECT character_maximum_length FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = 'orleansstorage' AND column_name = 'grainidextensionstring') < 1024 THEN
+        ALTER TABLE OrleansStorage ALTER COLUMN GrainIdExtensionString TYPE varchar(1024);
+    END IF;
+END $$;
 
 -- One row per grain identity. Upstream has no unique constraint here, which lets two racing first
 -- writes both insert; with it, the loser gets a version conflict instead of a duplicate row.
