@@ -29,6 +29,27 @@ public static partial class RateLimitRules
         _ => null,
     };
 
+    /// <summary>
+    /// The policies of one check: 1 to <see cref="MaxPoliciesPerCheck"/> valid names, each named once (a
+    /// policy named twice would be spent twice by one check).
+    /// </summary>
+    public static FieldError? CheckPolicies(IReadOnlyList<string>? policies, string field = "policies")
+    {
+        if (policies is null || policies.Count is 0 or > MaxPoliciesPerCheck)
+        {
+            return new FieldError(field, $"name 1 to {MaxPoliciesPerCheck} policies (got {policies?.Count ?? 0})");
+        }
+
+        if (policies.Select(p => CheckPolicyName(p, field)).FirstOrDefault(e => e is not null) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return policies.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice
+            ? new FieldError(field, $"names policy '{twice.Key}' more than once; name each policy once")
+            : null;
+    }
+
     public static IReadOnlyList<FieldError> Check(RateLimitPolicy policy)
     {
         var errors = new List<FieldError>();

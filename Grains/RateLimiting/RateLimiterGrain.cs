@@ -51,10 +51,9 @@ public sealed class RateLimiterGrain(
             return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest, _invalidSubject));
         }
 
-        if (request.Policies.IsDefaultOrEmpty || request.Policies.Length > RateLimitRules.MaxPoliciesPerCheck)
+        if (RateLimitRules.CheckPolicies(request.Policies.IsDefault ? null : request.Policies) is { } invalid)
         {
-            return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest,
-                new FieldError("policies", $"must name 1 to {RateLimitRules.MaxPoliciesPerCheck} policies (got {(request.Policies.IsDefault ? 0 : request.Policies.Length)})")));
+            return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest, invalid));
         }
 
         return policies.TryResolve(request.Policies, out var resolved, out _)

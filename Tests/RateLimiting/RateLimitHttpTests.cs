@@ -93,6 +93,20 @@ public sealed class RateLimitHttpTests(SiloHostFixture silo)
     }
 
     [Fact]
+    public async Task Check_NamingAPolicyTwice_Answers400NamingPolicies_AndSpendsNothing()
+    {
+        var policy = await CreatePolicyAsync("""{"algorithm":"fixed-window","limit":2,"period":"1m"}""");
+
+        var (twice, body) = await CheckAsync($$"""{"subject":"gina","policies":["{{policy}}","{{policy}}"]}""");
+        var (single, after) = await CheckAsync($$"""{"subject":"gina","policy":"{{policy}}"}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        Assert.Equal("policies", body.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.OK, single.StatusCode);
+        Assert.Equal(1, after.GetProperty("remaining").GetInt64());
+    }
+
+    [Fact]
     public async Task Check_OfAnUnknownPolicy_Answers404()
     {
         var (response, body) = await CheckAsync("""{"subject":"dave","policy":"never-created"}""");

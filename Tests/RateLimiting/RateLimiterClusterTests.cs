@@ -35,6 +35,34 @@ public sealed class RateLimiterClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Check_NamingAPolicyTwice_IsRejected_AndCountsNothing()
+    {
+        var policy = await CreateAsync(new RateLimitPolicy($"dup-{Guid.NewGuid():N}"[..20], RateLimitAlgorithm.FixedWindow, 2, TimeSpan.FromMinutes(1)));
+        var limiter = fixture.Client.GetRateLimiter($"dup-{Guid.NewGuid():N}");
+
+        var twice = await limiter.Check(new RateLimitRequest([policy.Name, policy.Name], 1));
+        var peek = await limiter.Check(new RateLimitRequest([policy.Name], 0));
+
+        Assert.Equal(RateLimitProblemKind.InvalidRequest, twice.Problem?.Kind);
+        Assert.Equal("policies", twice.Problem?.Error.Field);
+        Assert.Equal(2, peek.Remaining);
+    }
+
+    [Fact]
+    public async Task SubjectOf256Braces_KeepsItsCount_AcrossADeactivation()
+    {
+        var policy = await CreateAsync(new RateLimitPolicy($"quota-{Guid.NewGuid():N}"[..20], RateLimitAlgorithm.FixedWindow, 5, TimeSpan.FromDays(1)));
+        var limiter = fixture.Client.GetRateLimiter(new string('{', RateLimitRules.MaxSubjectLength));
+
+        var spent = await limiter.Check(new RateLimitRequest([policy.Name], 3));
+        await fixture.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var peek = await limiter.Check(new RateLimitRequest([policy.Name], 0));
+
+        Assert.True(spent.Allowed);
+        Assert.Equal(2, peek.Remaining);
+    }
+
+    [Fact]
     public async Task PolicyChange_IsSeenByEverySilo_WithinOneSecond()
     {
         var name = $"live-{Guid.NewGuid():N}"[..20];

@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using Reliability.RateLimiting;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Reliability.Client.Commands.RateLimiting;
@@ -52,6 +54,10 @@ public class SubjectSettings : ClusterSettings
     public string Policies { get; init; } = "";
 
     public string[] PolicyNames => Policies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>The same rules as the grain's, before connecting: a policy named twice would be spent twice.</summary>
+    public override ValidationResult Validate() =>
+        RateLimitRules.CheckPolicies(PolicyNames, "--policy") is { } invalid ? ValidationResult.Error($"--policy {invalid.Message}") : base.Validate();
 }
 
 public sealed class CheckSettings : SubjectSettings

@@ -38,10 +38,8 @@ public static class RateLimitEndpoints
 
         var policies = body!.Policies ?? (body.Policy is null ? [] : [body.Policy]);
         var error = RateLimitRules.CheckSubject(body.Subject)
-            ?? (policies.Length is 0 or > RateLimitRules.MaxPoliciesPerCheck
-                ? new FieldError("policies", $"name 1 to {RateLimitRules.MaxPoliciesPerCheck} policies (\"policy\": \"name\" or \"policies\": [\"a\", \"b\"])")
-                : null)
-            ?? policies.Select(p => RateLimitRules.CheckPolicyName(p, "policies")).FirstOrDefault(e => e is not null)
+            ?? (policies.Length == 0 ? new FieldError("policies", "name 1 or more policies (\"policy\": \"name\" or \"policies\": [\"a\", \"b\"])") : null)
+            ?? RateLimitRules.CheckPolicies(policies)
             ?? (body.Cost < 0 ? new FieldError("cost", $"must be 0 or more (got {body.Cost})") : null);
         if (error is not null)
         {
