@@ -46,7 +46,7 @@ public sealed class ParticipantGateway(IGrainFactory grains, IOptions<SagaOption
         }
 
         var result = await DispatchAsync(command, commandId, actionCommandId);
-        if (afterCall)
+        if (afterCall || (faults is not null && !compensation && dice.Roll(faults.LostAnswerProbability)))
         {
             throw new InjectedFaultException($"{stepName}: injected failure after the call (its answer is lost)");
         }

@@ -18,6 +18,11 @@ namespace Reliability.Sagas;
 /// A new saga reads nothing: Start inserts its row (one statement) and reads only if the id exists.
 /// </para>
 /// <para>
+/// Reads interleave with everything (a client polls while the saga runs), so they never load state of
+/// their own: an activation loads once, shared by whoever needs it first, and a load that finishes after
+/// a write of the activation's own is dropped, since what was written is newer.
+/// </para>
+/// <para>
 /// A saga is busy for a moment and then only read now and then, so an idle one is collected after two
 /// minutes instead of Orleans' fifteen; its state is in its row.
 /// </para>
@@ -37,6 +42,8 @@ public sealed partial class SagaGrain(
     private bool _loaded;
     private int _version;
     private bool _reload;
+    private Task? _loading;
+    private int _writes;
     private SagaView? _published;
     private IGrainTimer? _drive;
     private TaskCompletionSource _terminal = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,12 +59,13 @@ public sealed partial class SagaGrain(
             if (await store.InsertAsync(started))
             {
                 (_state, _version, _loaded) = (started, 1, true);
+                _writes++;
                 Publish();
                 LogStarted(SagaId, definition.Kind, definition.Steps.Length);
             }
             else
             {
-                await LoadAsync();
+                await ReloadAsync();
             }
 
             ScheduleDrive(TimeSpan.Zero);
@@ -96,7 +104,7 @@ public sealed partial class SagaGrain(
 
     public async Task<bool> Cancel(string reason)
     {
-        await EnsureLoadedAsync();
+        await EnsureCurrentAsync();
         if (_state is null || machine.Cancel(_state, reason, time.GetUtcNow()) is not { } cancelled)
         {
             return false;
@@ -110,7 +118,7 @@ public sealed partial class SagaGrain(
 
     public async Task<bool> Retry()
     {
-        await EnsureLoadedAsync();
+        await EnsureCurrentAsync();
         if (_state is null || machine.Retry(_state, time.GetUtcNow()) is not { } resumed)
         {
             return false;
@@ -128,11 +136,7 @@ public sealed partial class SagaGrain(
         _drive = null;
         try
         {
-            if (_reload || !_loaded)
-            {
-                await LoadAsync();
-            }
-
+            await EnsureCurrentAsync();
             if (_state is null)
             {
                 return;
@@ -215,21 +219,30 @@ public sealed partial class SagaGrain(
 
     private async Task SaveAsync()
     {
+        _writes++;
         _version = await store.UpdateAsync(_state!, _version);
         Publish();
     }
 
-    private async Task EnsureLoadedAsync()
-    {
-        if (!_loaded)
-        {
-            await LoadAsync();
-        }
-    }
+    /// <summary>For reads: the state as this activation knows it, loaded once if it has not been yet.</summary>
+    private Task EnsureLoadedAsync() => _loaded ? Task.CompletedTask : ReloadAsync();
 
-    private async Task LoadAsync()
+    /// <summary>For commands and the driver: also reloads after a version conflict or a failed write said memory may be behind.</summary>
+    private Task EnsureCurrentAsync() => _loaded && !_reload ? Task.CompletedTask : ReloadAsync();
+
+    /// <summary>One load at a time, shared by every caller that needs it meanwhile.</summary>
+    private Task ReloadAsync() => _loading is { IsCompleted: false } running ? running : _loading = LoadOnceAsync();
+
+    private async Task LoadOnceAsync()
     {
+        var writes = _writes;
         var loaded = await store.LoadAsync(SagaId);
+        if (writes != _writes)
+        {
+            // This activation wrote while the load was out: what it wrote is newer than what was read.
+            return;
+        }
+
         (_state, _version) = loaded is { } found ? (found.State, found.Version) : (null, 0);
         (_reload, _loaded) = (false, true);
         Publish();

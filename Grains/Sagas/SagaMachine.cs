@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Reliability.Sagas;
 
 /// <summary>
@@ -12,7 +14,8 @@ namespace Reliability.Sagas;
 /// Compensating  succeeded                                 previous step with a compensation; Compensated below 0
 /// Compensating  rejected or failed, attempts left         same compensation after backoff
 /// Compensating  rejected or failed, no attempts left      Failed (parked for an operator)
-/// Running       Cancel, before the pivot                  Compensating from cursor − 1 (cursor if in flight)
+/// Running       Cancel, before the pivot                  Compensating from cursor if the step was attempted
+///                                                         (its effect is unknown), else from cursor − 1
 /// Running       Cancel, at or past the pivot              refused: the saga must complete
 /// Failed        Retry                                     Compensating at the same step, attempts reset
 /// </code>
@@ -20,9 +23,17 @@ namespace Reliability.Sagas;
 /// rejected or never arrived is harmless. Steps without a compensation come after the pivot (the last
 /// step that may fail for a business reason): they must eventually succeed, so they are retried rather
 /// than given up, and a saga that has reached them can no longer be cancelled.
+/// <para>
+/// The history keeps its first <see cref="HistoryHead"/> entries and the newest ones, up to
+/// <see cref="MaxHistory"/> in all (entries that carry a consistency token are kept longest), so a step
+/// retried for hours does not grow the saga's row without bound.
+/// </para>
 /// </summary>
 public sealed class SagaMachine(SagaOptions options)
 {
+    public const int MaxHistory = 100;
+    public const int HistoryHead = 20;
+
     public SagaState Start(string sagaId, SagaDefinition definition, DateTimeOffset now)
     {
         if (definition.Steps.IsDefaultOrEmpty)
@@ -64,7 +75,7 @@ public sealed class SagaMachine(SagaOptions options)
             Attempt = attempt,
             InFlight = true,
             NextAttemptAt = null,
-            History = state.History.Add(Entry(state, compensation, attempt, "started", null, now, silo)),
+            History = Append(state.History, Entry(state, compensation, attempt, "started", null, now, silo)),
             UpdatedAt = now,
         };
     }
@@ -73,7 +84,7 @@ public sealed class SagaMachine(SagaOptions options)
     public SagaState Record(SagaState state, StepOutcome outcome, DateTimeOffset now, double random, string silo = "")
     {
         var compensation = state.Status == SagaStatus.Compensating;
-        var history = state.History.Add(Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo) with { Token = outcome.Token });
+        var history = Append(state.History, Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo) with { Token = outcome.Token });
         var settled = state with { History = history, InFlight = false, UpdatedAt = now };
         var retriable = !compensation && state.Steps[state.Cursor].Compensation is null;
         var attemptsLeft = retriable || state.Attempt < (compensation ? options.MaxCompensationAttempts : options.MaxAttempts);
@@ -96,10 +107,14 @@ public sealed class SagaMachine(SagaOptions options)
         };
     }
 
-    /// <summary>Stops a running saga and undoes what it did. Null if it is not running, or already past its pivot.</summary>
+    /// <summary>
+    /// Stops a running saga and undoes what it did. Null if it is not running, or already past its pivot.
+    /// A step attempted at all (in flight, or failed and waiting to be retried) may have taken effect, so its
+    /// compensation runs too; it undoes only what did.
+    /// </summary>
     public SagaState? Cancel(SagaState state, string reason, DateTimeOffset now) =>
         state.Status == SagaStatus.Running && state.Steps[state.Cursor].Compensation is not null
-            ? Compensate(state with { UpdatedAt = now, NextAttemptAt = null }, state.InFlight ? state.Cursor : state.Cursor - 1, $"cancelled: {reason}")
+            ? Compensate(state with { UpdatedAt = now, NextAttemptAt = null }, state.InFlight || state.Attempt > 0 ? state.Cursor : state.Cursor - 1, $"cancelled: {reason}")
             : null;
 
     /// <summary>Resumes a parked saga's compensations with fresh attempts. Null if it is not parked.</summary>
@@ -132,6 +147,28 @@ public sealed class SagaMachine(SagaOptions options)
             NextAttemptAt = null,
             FailureReason = reason,
         };
+    }
+
+    /// <summary>Adds an entry; past <see cref="MaxHistory"/>, drops the oldest entry after the head, one without a token if there is one.</summary>
+    private static ImmutableArray<SagaHistoryEntry> Append(ImmutableArray<SagaHistoryEntry> history, SagaHistoryEntry entry)
+    {
+        var added = history.Add(entry);
+        if (added.Length <= MaxHistory)
+        {
+            return added;
+        }
+
+        var drop = HistoryHead;
+        for (var i = HistoryHead; i < added.Length - 1; i++)
+        {
+            if (added[i].Token is null)
+            {
+                drop = i;
+                break;
+            }
+        }
+
+        return added.RemoveAt(drop);
     }
 
     private static SagaHistoryEntry Entry(SagaState state, bool compensation, int attempt, string outcome, string? detail, DateTimeOffset now, string silo) =>

@@ -56,9 +56,16 @@ public sealed class StepFaults
 
     public double CompensationTransientProbability { get; set; }
 
+    /// <summary>The participant applies the action, and its answer is lost on the way back.</summary>
+    public double LostAnswerProbability { get; set; }
+
     public void Validate(string setting)
     {
-        foreach (var (name, value) in new[] { ("TransientProbability", TransientProbability), ("RejectProbability", RejectProbability), ("CompensationTransientProbability", CompensationTransientProbability) })
+        foreach (var (name, value) in new[]
+        {
+            ("TransientProbability", TransientProbability), ("RejectProbability", RejectProbability),
+            ("CompensationTransientProbability", CompensationTransientProbability), ("LostAnswerProbability", LostAnswerProbability),
+        })
         {
             StartupException.Require(value is >= 0 and <= 1, $"{setting}:{name} must be between 0 and 1 (got {value}).");
         }

@@ -122,6 +122,44 @@ public sealed class SagaClusterTests(SagaClusterFixture fixture) : IClassFixture
         Assert.Equal(0m, (await Account(bob).Get()).Balance);
     }
 
+    /// <summary>
+    /// The debit applied but its answer was lost; the saga waits out its backoff before trying again, and
+    /// the cancel arrives then: the debit's outcome is unknown, so it is compensated (refunded) too.
+    /// </summary>
+    [Fact]
+    public async Task Cancel_DuringTheBackoff_AfterADebitWhoseAnswerWasLost_RefundsTheDebit()
+    {
+        var (alice, bob) = (await fixture.OpenAccountAsync(100m), await fixture.OpenAccountAsync(0m));
+        var id = $"t-{Guid.NewGuid():N}";
+        var (backoffBase, backoffMax) = (fixture.Options.BackoffBase, fixture.Options.BackoffMax);
+        fixture.Options.Faults["debit"] = new StepFaults { LostAnswerProbability = 1 };
+        fixture.Options.BackoffBase = fixture.Options.BackoffMax = TimeSpan.FromSeconds(20);
+        try
+        {
+            var saga = fixture.Client.GetGrain<ISagaGrain>($"transfer-{id}");
+            await saga.Start(SagaDefinitions.Transfer(id, alice, bob, 10m));
+            for (var waited = 0; !(await saga.Get())!.History.Any(h => h.Outcome == "failed"); waited++)
+            {
+                Assert.True(waited < 1000, "the debit's first attempt never failed");
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(90m, (await Account(alice).Get()).Balance);
+            Assert.True(await saga.Cancel("changed my mind"));
+        }
+        finally
+        {
+            (fixture.Options.BackoffBase, fixture.Options.BackoffMax) = (backoffBase, backoffMax);
+            fixture.Options.Faults.Clear();
+        }
+
+        var finished = await fixture.WaitForTerminalAsync($"transfer-{id}", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SagaStatus.Compensated, finished.Status);
+        Assert.Equal(100m, (await Account(alice).Get()).Balance);
+        Assert.Equal(0m, (await Account(bob).Get()).Balance);
+    }
+
     [Fact]
     public async Task Cancel_AfterThePivot_IsRefused_AndTheTransferCompletes()
     {

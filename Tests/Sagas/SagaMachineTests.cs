@@ -179,4 +179,41 @@ public sealed class SagaMachineTests
         Assert.Equal("s/1", SagaMachine.CommandId("s", 1, compensation: false));
         Assert.Equal("s/1/undo", SagaMachine.CommandId("s", 1, compensation: true));
     }
+
+    [Fact]
+    public void Cancel_DuringTheBackoffAfterAFailedAttempt_CompensatesThatStepToo()
+    {
+        // The debit's answer was lost: it may have taken effect, and the saga waits to try it again.
+        var state = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Failed);
+        Assert.False(state.InFlight);
+
+        var cancelled = _machine.Cancel(state, "stop", Now)!;
+
+        Assert.Equal(SagaStatus.Compensating, cancelled.Status);
+        Assert.Equal(0, cancelled.Cursor);
+        Assert.IsType<RefundDebit>(_machine.Next(cancelled, Now).Command);
+    }
+
+    [Fact]
+    public void Cancel_BeforeTheCurrentStepWasEverAttempted_CompensatesOnlyTheStepsBefore()
+    {
+        var state = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Succeeded);
+
+        var cancelled = _machine.Cancel(state, "stop", Now)!;
+
+        Assert.Equal(0, cancelled.Cursor);
+        Assert.IsType<RefundDebit>(_machine.Next(cancelled, Now).Command);
+    }
+
+    [Fact]
+    public void RetriableStep_FailingHundredsOfTimes_KeepsABoundedHistory_WithTheFirstAndLatestEntries()
+    {
+        var state = Run(_machine.Start("s", Transfer, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded);
+        state = Run(state, Enumerable.Repeat(StepOutcomeKind.Failed, 300).ToArray());
+
+        Assert.InRange(state.History.Length, 1, 100);
+        Assert.Equal("debit:started", $"{state.History[0].StepName}:{state.History[0].Outcome}");
+        Assert.Equal(300, state.History[^1].Attempt);
+        Assert.Equal(SagaStatus.Running, state.Status);
+    }
 }
