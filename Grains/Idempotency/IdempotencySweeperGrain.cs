@@ -21,7 +21,7 @@ public sealed partial class IdempotencySweeperGrain(
     private const string ReminderName = "sweep";
     private const int BatchSize = 5_000;
 
-    public Task Ensure() => this.RegisterOrUpdateReminder(ReminderName, options.Value.SweepPeriod, options.Value.SweepPeriod);
+    public Task Ensure() => this.EnsureReminderAsync(ReminderName, options.Value.SweepPeriod);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status) => await SweepNow();
 

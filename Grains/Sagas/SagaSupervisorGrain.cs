@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Reliability.Infrastructure;
 
 namespace Reliability.Sagas;
 
@@ -18,7 +19,7 @@ public sealed partial class SagaSupervisorGrain(
     private const string ReminderName = "supervise";
     private const int Batch = 500;
 
-    public Task Ensure() => this.RegisterOrUpdateReminder(ReminderName, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+    public Task Ensure() => this.EnsureReminderAsync(ReminderName, options.Value.KeepAlivePeriod);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status) => await SweepNow();
 
