@@ -15,7 +15,7 @@ public interface IAccountGrain : IGrainWithStringKey
 
     Task<CommandResult> Credit(string commandId, decimal amount, string reference);
 
-    /// <summary>Credits back what the command <paramref name="debitCommandId"/> debited, if it did; otherwise nothing.</summary>
+    /// <summary>Credits back what the command <paramref name="debitCommandId"/> debited, if it did; otherwise leaves a tombstone, so a late debit is refused.</summary>
     Task<CommandResult> RefundDebit(string commandId, string debitCommandId);
 
     Task<AccountView> Get();
@@ -35,7 +35,7 @@ public interface IInventoryGrain : IGrainWithStringKey
 
     Task<CommandResult> Reserve(string commandId, string reservationId, int quantity);
 
-    /// <summary>Releases the reservation if it exists; otherwise nothing.</summary>
+    /// <summary>Releases the reservation if it exists; otherwise leaves a tombstone, so a late reservation is refused.</summary>
     Task<CommandResult> Release(string commandId, string reservationId);
 
     Task<StockView> Get();
@@ -47,6 +47,9 @@ public enum PaymentStatus
     Charged,
     Declined,
     Refunded,
+
+    /// <summary>Refunded before it was ever charged (a tombstone): a charge that arrives later is refused.</summary>
+    Voided,
 }
 
 [GenerateSerializer, Immutable, Alias("services.payment-view")]
@@ -61,7 +64,7 @@ public interface IPaymentGrain : IGrainWithStringKey
 
     Task<CommandResult> Charge(string commandId, string payer, string? payee, decimal amount, string reference);
 
-    /// <summary>Refunds the charge if there is one; otherwise nothing.</summary>
+    /// <summary>Refunds the charge if there is one; a payment never charged is voided, so a late charge is refused.</summary>
     Task<CommandResult> Refund(string commandId);
 
     Task<PaymentView> Get();
@@ -79,6 +82,9 @@ public enum OrderStatus
     Pending,
     Confirmed,
     Cancelled,
+
+    /// <summary>Cancelled before it was created (a tombstone): a create that arrives later is refused.</summary>
+    Voided,
 }
 
 [GenerateSerializer, Immutable, Alias("services.order-view")]
@@ -92,7 +98,7 @@ public interface IOrderGrain : IGrainWithStringKey
 
     Task<CommandResult> Confirm(string commandId);
 
-    /// <summary>Cancels a pending order; an order that does not exist needs no cancelling.</summary>
+    /// <summary>Cancels a pending order; an order that does not exist yet is voided, so a late create is refused.</summary>
     Task<CommandResult> Cancel(string commandId, string reason);
 
     Task<OrderView> Get();

@@ -22,6 +22,7 @@ public static class OrderSummaryFold
                 : view with { CustomerId = created.CustomerId, Lines = created.Lines, Total = created.Lines.Sum(l => l.Amount), Status = Later(view.Status, OrderStatus.Pending) },
             OrderConfirmed => view with { Status = OrderStatus.Confirmed },
             OrderCancelled => view with { Status = OrderStatus.Cancelled },
+            OrderVoided => view with { Status = Later(view.Status, OrderStatus.Voided) },
             StockReserved reserved => Reserve(view, meta, reserved.Quantity, ReservationState.Reserved),
             StockReleased released => Reserve(view, meta, released.Quantity, ReservationState.Released),
             ReservationRejected rejected => Reserve(view, meta, rejected.Quantity, ReservationState.Rejected),

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
 using Reliability.Sagas;
+using Reliability.Services;
 using Reliability.Services.EventStore;
 
 namespace Reliability.Silo.Hosting;
@@ -9,10 +10,10 @@ namespace Reliability.Silo.Hosting;
 public static class SagaHosting
 {
     /// <summary>
-    /// The participant services' event stores, the saga store, the orchestration logic and its fault
+    /// The participant services (their event stores and how much they keep), the saga store, the orchestration logic and its fault
     /// injection. PostgreSQL when a database is configured, memory otherwise (Localhost mode). Safe to call twice.
     /// </summary>
-    public static ISiloBuilder AddSagas(this ISiloBuilder silo, SagaOptions? options = null, int? faultSeed = null)
+    public static ISiloBuilder AddSagas(this ISiloBuilder silo, SagaOptions? options = null, int? faultSeed = null, ServiceOptions? serviceOptions = null)
     {
         var services = silo.Services;
         if (services.Any(d => d.ServiceType == typeof(SagaMachine)))
@@ -22,6 +23,9 @@ public static class SagaHosting
 
         options ??= new SagaOptions();
         options.Validate();
+        serviceOptions ??= new ServiceOptions();
+        serviceOptions.Validate();
+        services.AddSingleton(Options.Create(serviceOptions));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(new SagaMachine(options));

@@ -33,7 +33,7 @@ public static class SiloHosting
 
             orleans.AddRateLimiting();
             orleans.AddIdempotency(settings.Idempotency);
-            orleans.AddSagas(settings.Sagas);
+            orleans.AddSagas(settings.Sagas, serviceOptions: settings.Services);
             orleans.AddProjections(settings.Projections);
             orleans.AddDashboard();
         });

@@ -2,11 +2,12 @@ using Reliability.Idempotency;
 using Reliability.Infrastructure;
 using Reliability.Projections;
 using Reliability.Sagas;
+using Reliability.Services;
 
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ProjectionOptions Projections)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
@@ -16,12 +17,14 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.SectionName);
         var idempotency = Bind<IdempotencyOptions>(configuration, IdempotencyOptions.SectionName);
         var sagas = Bind<SagaOptions>(configuration, SagaOptions.SectionName);
+        var services = Bind<ServiceOptions>(configuration, ServiceOptions.SectionName);
         var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
         silo.Validate();
         http.Validate();
         httpApi.Validate();
         idempotency.Validate();
         sagas.Validate();
+        services.Validate();
         projections.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
@@ -30,7 +33,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, projections);
+        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

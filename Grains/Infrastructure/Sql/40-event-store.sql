@@ -17,3 +17,20 @@ CREATE TABLE IF NOT EXISTS events
 );
 
 CREATE INDEX IF NOT EXISTS events_tx_position ON events (tx_id, position);
+
+-- A command is applied to its stream at most once, however long ago it ran: a command carries its id on
+-- the first event it writes, and a second append with the same id fails here. Services remember only
+-- their recent commands in memory and find an older one's outcome through this index.
+CREATE UNIQUE INDEX IF NOT EXISTS events_stream_command ON events (stream_id, command_id) WHERE command_id IS NOT NULL;
+
+-- The latest snapshot of a stream: its state folded up to a version, and the command ids it still
+-- remembers, so an activation reads the snapshot and the events after it rather than the whole stream.
+-- A cache of the events: deleting a row only makes the next activation slower.
+CREATE TABLE IF NOT EXISTS snapshots
+(
+    stream_id varchar(200) NOT NULL PRIMARY KEY,
+    version   integer      NOT NULL,
+    state     jsonb        NOT NULL,
+    commands  jsonb        NOT NULL,
+    taken_at  timestamptz  NOT NULL DEFAULT now()
+);

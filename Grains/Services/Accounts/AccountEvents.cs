@@ -13,3 +13,9 @@ public sealed record DebitRejected(decimal Amount, string Reference, string Code
 
 /// <summary>A debit given back by its compensation.</summary>
 public sealed record DebitRefunded(string DebitCommandId, decimal Amount);
+
+/// <summary>
+/// The tombstone of a debit whose compensation ran before it (it had not arrived, or never will): the
+/// debit is refused if it arrives after all, say from a silo that was paused and declared dead.
+/// </summary>
+public sealed record DebitVoided(string DebitCommandId);

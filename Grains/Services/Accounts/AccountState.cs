@@ -1,25 +1,32 @@
 using System.Collections.Immutable;
+using Reliability.Services.EventSourcing;
 
 namespace Reliability.Services.Accounts;
 
 /// <summary>
-/// An account as the fold of its events. Debits are remembered by the command that made them, so that a
-/// compensation can give back exactly what its action took, and only once.
+/// An account as the fold of its events. What its compensations need is kept for the dedupe window: the
+/// debits already refunded (so a debit is given back once), and the tombstones of debits compensated before
+/// they arrived (so such a debit is refused). A debit itself is found by its command id in the store, so
+/// the state does not grow with every debit.
 /// </summary>
-public sealed record AccountState(bool Exists, decimal Balance, ImmutableDictionary<string, decimal> Debits)
+public sealed record AccountState(bool Exists, decimal Balance, ImmutableDictionary<string, DateTimeOffset> Refunded, ImmutableDictionary<string, DateTimeOffset> Voided)
 {
-    public static AccountState Empty { get; } = new(false, 0, ImmutableDictionary<string, decimal>.Empty);
+    public static AccountState Empty { get; } = new(false, 0, ImmutableDictionary<string, DateTimeOffset>.Empty, ImmutableDictionary<string, DateTimeOffset>.Empty);
 
-    /// <summary>The fold. <paramref name="commandId"/> is the command that wrote the event.</summary>
-    public static AccountState Apply(AccountState state, object @event, string? commandId) => @event switch
+    /// <summary>The fold.</summary>
+    public static AccountState Apply(AccountState state, object @event, EventMeta meta) => @event switch
     {
         AccountOpened opened => state with { Exists = true, Balance = opened.InitialBalance },
-        AccountDebited debited => state with { Balance = state.Balance - debited.Amount, Debits = Remember(state.Debits, commandId, debited.Amount) },
+        AccountDebited debited => state with { Balance = state.Balance - debited.Amount },
         AccountCredited credited => state with { Balance = state.Balance + credited.Amount },
-        DebitRefunded refunded => state with { Balance = state.Balance + refunded.Amount, Debits = state.Debits.Remove(refunded.DebitCommandId) },
+        DebitRefunded refunded => state with { Balance = state.Balance + refunded.Amount, Refunded = state.Refunded.SetItem(refunded.DebitCommandId, meta.At) },
+        DebitVoided voided => state with { Voided = state.Voided.SetItem(voided.DebitCommandId, meta.At) },
         _ => state,
     };
 
-    private static ImmutableDictionary<string, decimal> Remember(ImmutableDictionary<string, decimal> map, string? commandId, decimal amount) =>
-        commandId is null ? map : map.SetItem(commandId, amount);
+    /// <summary>Drops refunds and tombstones older than <paramref name="before"/>: no compensation comes that late.</summary>
+    public AccountState Forget(DateTimeOffset before) => this with { Refunded = Older(Refunded, before), Voided = Older(Voided, before) };
+
+    private static ImmutableDictionary<string, DateTimeOffset> Older(ImmutableDictionary<string, DateTimeOffset> entries, DateTimeOffset before) =>
+        entries.Values.Any(at => at < before) ? entries.RemoveRange(entries.Where(e => e.Value < before).Select(e => e.Key)) : entries;
 }

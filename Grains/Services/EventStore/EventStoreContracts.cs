@@ -9,6 +9,12 @@ public sealed record RecordedEvent(long Position, string StreamId, int Version, 
 /// <summary>Where an append landed: the stream's new version and the store positions of the events.</summary>
 public sealed record AppendResult(int Version, IReadOnlyList<long> Positions);
 
+/// <summary>
+/// A stream's state folded up to <see cref="Version"/>, so an activation need not read the events before it:
+/// the state as JSON and the command ids the stream still remembers (its dedupe window), also as JSON.
+/// </summary>
+public sealed record Snapshot(int Version, string State, string Commands);
+
 /// <summary>Another writer appended to the stream since it was read: reload and decide again.</summary>
 public sealed class ConcurrencyConflictException(string streamId, int expectedVersion)
     : Exception($"Stream '{streamId}' is no longer at version {expectedVersion}.")
@@ -16,6 +22,13 @@ public sealed class ConcurrencyConflictException(string streamId, int expectedVe
     public string StreamId { get; } = streamId;
 
     public int ExpectedVersion { get; } = expectedVersion;
+}
+
+/// <summary>The command already wrote to the stream (perhaps long ago): it is not applied again.</summary>
+public sealed class DuplicateCommandException(string streamId, string commandId)
+    : Exception($"Command '{commandId}' was applied to stream '{streamId}' before.")
+{
+    public string CommandId { get; } = commandId;
 }
 
 /// <summary>One service's event store: streams with optimistic concurrency, and a store-wide read for projections.</summary>
@@ -39,9 +52,23 @@ public interface IEventStore
 
     string Name { get; }
 
-    Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken = default);
+    /// <summary>The stream's events after <paramref name="afterVersion"/> (all of them by default), in order.</summary>
+    Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default);
 
-    /// <summary>Appends at <paramref name="expectedVersion"/> + 1 …; throws <see cref="ConcurrencyConflictException"/> if the stream moved.</summary>
+    /// <summary>The first event <paramref name="commandId"/> wrote to the stream, or null if it wrote none.</summary>
+    Task<RecordedEvent?> FindCommandAsync(string streamId, string commandId, CancellationToken cancellationToken = default);
+
+    /// <summary>The stream's latest snapshot, or null.</summary>
+    Task<Snapshot?> ReadSnapshotAsync(string streamId, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps a snapshot unless a newer one is stored already.</summary>
+    Task WriteSnapshotAsync(string streamId, Snapshot snapshot, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends at <paramref name="expectedVersion"/> + 1 …; throws <see cref="ConcurrencyConflictException"/> if the
+    /// stream moved, <see cref="DuplicateCommandException"/> if the first event's command wrote to it before.
+    /// Only the first event of an append carries its command id.
+    /// </summary>
     Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default);
 }
 

@@ -11,14 +11,44 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
     private readonly Lock _gate = new();
     private readonly List<RecordedEvent> _all = [];
     private readonly Dictionary<string, List<RecordedEvent>> _streams = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Snapshot> _snapshots = new(StringComparer.Ordinal);
 
     public string Name => name;
 
-    public Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<RecordedEvent>>(_streams.TryGetValue(streamId, out var stream) ? stream.ToList() : []);
+            return Task.FromResult<IReadOnlyList<RecordedEvent>>(_streams.TryGetValue(streamId, out var stream) ? stream.Skip(Math.Max(0, afterVersion)).ToList() : []);
+        }
+    }
+
+    public Task<RecordedEvent?> FindCommandAsync(string streamId, string commandId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_streams.TryGetValue(streamId, out var stream) ? stream.FirstOrDefault(e => e.CommandId == commandId) : null);
+        }
+    }
+
+    public Task<Snapshot?> ReadSnapshotAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_snapshots.GetValueOrDefault(streamId));
+        }
+    }
+
+    public Task WriteSnapshotAsync(string streamId, Snapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_snapshots.TryGetValue(streamId, out var stored) || stored.Version < snapshot.Version)
+            {
+                _snapshots[streamId] = snapshot;
+            }
+
+            return Task.CompletedTask;
         }
     }
 
@@ -70,10 +100,15 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
                 throw new ConcurrencyConflictException(streamId, expectedVersion);
             }
 
-            var positions = new List<long>();
-            foreach (var e in events)
+            if (events[0].CommandId is { } commandId && stream.Exists(e => e.CommandId == commandId))
             {
-                var recorded = new RecordedEvent(_all.Count + 1, streamId, stream.Count + 1, e.Type, e.Payload, e.CommandId, time.GetUtcNow());
+                throw new DuplicateCommandException(streamId, commandId);
+            }
+
+            var positions = new List<long>();
+            foreach (var (e, i) in events.Select((e, i) => (e, i)))
+            {
+                var recorded = new RecordedEvent(_all.Count + 1, streamId, stream.Count + 1, e.Type, e.Payload, i == 0 ? e.CommandId : null, time.GetUtcNow());
                 stream.Add(recorded);
                 _all.Add(recorded);
                 positions.Add(recorded.Position);

@@ -12,16 +12,18 @@ namespace Reliability.Services.EventStore;
 public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : IEventStore
 {
     private const string UniqueViolation = "23505";
+    private const string CommandIndex = "events_stream_command";
 
     public string Name => name;
 
     public NpgsqlDataSource Source => source;
 
-    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default)
     {
         await using var command = source.CreateCommand(
-            "SELECT position, stream_id, version, event_type, payload::text, command_id, recorded_at FROM events WHERE stream_id = $1 ORDER BY version");
+            "SELECT position, stream_id, version, event_type, payload::text, command_id, recorded_at FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version");
         command.Parameters.AddWithValue(streamId);
+        command.Parameters.AddWithValue(afterVersion);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<RecordedEvent>();
         while (await reader.ReadAsync(cancellationToken))
@@ -30,6 +32,39 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
         }
 
         return events;
+    }
+
+    public async Task<RecordedEvent?> FindCommandAsync(string streamId, string commandId, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand(
+            "SELECT position, stream_id, version, event_type, payload::text, command_id, recorded_at FROM events WHERE stream_id = $1 AND command_id = $2");
+        command.Parameters.AddWithValue(streamId);
+        command.Parameters.AddWithValue(commandId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<Snapshot?> ReadSnapshotAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand("SELECT version, state::text, commands::text FROM snapshots WHERE stream_id = $1");
+        command.Parameters.AddWithValue(streamId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new Snapshot(reader.GetInt32(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    public async Task WriteSnapshotAsync(string streamId, Snapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand(
+            """
+            INSERT INTO snapshots (stream_id, version, state, commands, taken_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, now())
+            ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state, commands = EXCLUDED.commands, taken_at = now()
+             WHERE snapshots.version < EXCLUDED.version
+            """);
+        command.Parameters.AddWithValue(streamId);
+        command.Parameters.AddWithValue(snapshot.Version);
+        command.Parameters.AddWithValue(snapshot.State);
+        command.Parameters.AddWithValue(snapshot.Commands);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
@@ -44,7 +79,7 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
         command.Parameters.AddWithValue(expectedVersion);
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Type).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.CommandId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select((e, i) => i == 0 ? e.CommandId : null).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         var positions = new List<long>(events.Count);
         try
         {
@@ -53,6 +88,10 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
             {
                 positions.Add(reader.GetInt64(0));
             }
+        }
+        catch (PostgresException ex) when (ex.SqlState == UniqueViolation && ex.ConstraintName == CommandIndex)
+        {
+            throw new DuplicateCommandException(streamId, events[0].CommandId!);
         }
         catch (PostgresException ex) when (ex.SqlState == UniqueViolation)
         {

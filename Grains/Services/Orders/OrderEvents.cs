@@ -7,3 +7,6 @@ public sealed record OrderCreated(string CustomerId, ImmutableArray<OrderLine> L
 public sealed record OrderConfirmed;
 
 public sealed record OrderCancelled(string Reason);
+
+/// <summary>The tombstone of an order cancelled before it was created: the create is refused if it arrives after all.</summary>
+public sealed record OrderVoided(string Reason);

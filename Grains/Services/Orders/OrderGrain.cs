@@ -8,7 +8,7 @@ namespace Reliability.Services.Orders;
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class OrderGrain : EventSourcedGrain<OrderState>, IOrderGrain
 {
-    public static readonly EventTypes EventTypes = new(typeof(OrderCreated), typeof(OrderConfirmed), typeof(OrderCancelled));
+    public static readonly EventTypes EventTypes = new(typeof(OrderCreated), typeof(OrderConfirmed), typeof(OrderCancelled), typeof(OrderVoided));
 
     protected override string StoreName => StoreNames.Orders;
 
@@ -18,10 +18,12 @@ public sealed class OrderGrain : EventSourcedGrain<OrderState>, IOrderGrain
 
     protected override OrderState Initial => OrderState.Empty;
 
-    protected override OrderState Apply(OrderState state, object @event, string? commandId) => OrderState.Apply(state, @event);
+    protected override OrderState Apply(OrderState state, object @event, EventMeta meta) => OrderState.Apply(state, @event);
 
     public Task<CommandResult> Create(string commandId, string customerId, ImmutableArray<OrderLine> lines) => ExecuteAsync(commandId, state =>
-        state.Status != OrderStatus.None ? Decision.Refuse("already-exists", $"order {Id} already exists") : Decision.Emit(new OrderCreated(customerId, lines)));
+        state.Status == OrderStatus.Voided ? Decision.Refuse("cancelled", $"order {Id} was cancelled before it was created")
+        : state.Status != OrderStatus.None ? Decision.Refuse("already-exists", $"order {Id} already exists")
+        : Decision.Emit(new OrderCreated(customerId, lines)));
 
     public Task<CommandResult> Confirm(string commandId) => ExecuteAsync(commandId, state => state.Status switch
     {
@@ -35,6 +37,7 @@ public sealed class OrderGrain : EventSourcedGrain<OrderState>, IOrderGrain
     {
         OrderStatus.Pending => Decision.Emit(new OrderCancelled(reason)),
         OrderStatus.Confirmed => Decision.Refuse("order-confirmed", $"order {Id} is already confirmed"),
+        OrderStatus.None => Decision.Emit(new OrderVoided(reason)),
         _ => Decision.NothingToDo,
     });
 

@@ -14,6 +14,7 @@ public sealed record OrderState(OrderStatus Status, string? CustomerId, Immutabl
         OrderCreated created => new OrderState(OrderStatus.Pending, created.CustomerId, created.Lines, null),
         OrderConfirmed => state with { Status = OrderStatus.Confirmed },
         OrderCancelled cancelled => state with { Status = OrderStatus.Cancelled, CancelReason = cancelled.Reason },
+        OrderVoided voided => state.Status == OrderStatus.None ? state with { Status = OrderStatus.Voided, CancelReason = voided.Reason } : state,
         _ => state,
     };
 }

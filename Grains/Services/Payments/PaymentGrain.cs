@@ -7,7 +7,7 @@ namespace Reliability.Services.Payments;
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class PaymentGrain : EventSourcedGrain<PaymentState>, IPaymentGrain
 {
-    public static readonly EventTypes EventTypes = new(typeof(PaymentCharged), typeof(PaymentDeclined), typeof(PaymentRefunded));
+    public static readonly EventTypes EventTypes = new(typeof(PaymentCharged), typeof(PaymentDeclined), typeof(PaymentRefunded), typeof(PaymentVoided));
 
     protected override string StoreName => StoreNames.Payments;
 
@@ -17,15 +17,21 @@ public sealed class PaymentGrain : EventSourcedGrain<PaymentState>, IPaymentGrai
 
     protected override PaymentState Initial => PaymentState.Empty;
 
-    protected override PaymentState Apply(PaymentState state, object @event, string? commandId) => PaymentState.Apply(state, @event);
+    protected override PaymentState Apply(PaymentState state, object @event, EventMeta meta) => PaymentState.Apply(state, @event);
 
     public Task<CommandResult> Charge(string commandId, string payer, string? payee, decimal amount, string reference) => ExecuteAsync(commandId, state =>
-        state.Status != PaymentStatus.None ? Decision.Refuse("already-charged", $"payment {Id} is already {state.Status}")
+        state.Status == PaymentStatus.Voided ? Decision.Refuse("cancelled", $"payment {Id} was refunded before it was charged")
+        : state.Status != PaymentStatus.None ? Decision.Refuse("already-charged", $"payment {Id} is already {state.Status}")
         : amount > IPaymentGrain.Limit ? Decision.Emit(new PaymentDeclined(payer, amount, reference, "limit-exceeded", $"{amount} is above the payment limit of {IPaymentGrain.Limit}"))
         : Decision.Emit(new PaymentCharged(payer, payee, amount, reference)));
 
-    public Task<CommandResult> Refund(string commandId) => ExecuteAsync(commandId, state =>
-        state.Status == PaymentStatus.Charged ? Decision.Emit(new PaymentRefunded(state.Amount)) : Decision.NothingToDo);
+    /// <summary>Refunds the charge if there is one; a payment never charged gets a tombstone, so that it cannot be charged later.</summary>
+    public Task<CommandResult> Refund(string commandId) => ExecuteAsync(commandId, state => state.Status switch
+    {
+        PaymentStatus.Charged => Decision.Emit(new PaymentRefunded(state.Amount)),
+        PaymentStatus.None => Decision.Emit(new PaymentVoided()),
+        _ => Decision.NothingToDo,
+    });
 
     public async Task<PaymentView> Get()
     {

@@ -12,6 +12,7 @@ public sealed record PaymentState(PaymentStatus Status, string? Payer, string? P
             ? new PaymentState(PaymentStatus.Declined, declined.Payer, null, declined.Amount, declined.Reference)
             : state,
         PaymentRefunded => state with { Status = PaymentStatus.Refunded },
+        PaymentVoided => state.Status == PaymentStatus.None ? state with { Status = PaymentStatus.Voided } : state,
         _ => state,
     };
 }
