@@ -6,8 +6,13 @@ namespace Reliability.Projections;
 /// <summary>Something that folds projected events: all views take batches the same way.</summary>
 public interface IProjectionViewGrain : IGrainWithStringKey
 {
-    /// <summary>Applies the events in order, skipping any at or below what it has applied; returns those it could not apply.</summary>
-    Task<ImmutableArray<ApplyFailure>> Apply(ImmutableArray<ProjectedEvent> events);
+    /// <summary>
+    /// Applies the events in order, skipping any at or below what it has applied; returns those it could not
+    /// apply. <paramref name="epoch"/> names the runner's reading of its durable checkpoint: when it changes (the
+    /// runner fell back to its checkpoint after a failure, or started again), the view first reads its own
+    /// row again, since a database crash may have taken back writes it still holds in memory.
+    /// </summary>
+    Task<ImmutableArray<ApplyFailure>> Apply(ImmutableArray<ProjectedEvent> events, Guid epoch);
 
     /// <summary>Applies, once, an event it skipped earlier because it could not be applied; false if it still cannot.</summary>
     Task<bool> Replay(ProjectedEvent e);
@@ -36,9 +41,12 @@ public sealed record OrderSummary(
     long Revision,
     DateTimeOffset UpdatedAt);
 
+/// <summary>A customer's newest <see cref="MaxOrders"/> orders, newest first (older ones stay in their order summaries).</summary>
 [GenerateSerializer, Immutable, Alias("projections.customer-orders")]
 public sealed record CustomerOrders(string CustomerId, ImmutableArray<OrderSummary> Orders)
 {
+    public const int MaxOrders = 100;
+
     public CustomerOrders() : this("", [])
     {
     }
@@ -63,8 +71,8 @@ public interface IOrderSummaryViewGrain : IProjectionViewGrain
 [Alias("projections.customer-orders-view")]
 public interface ICustomerOrdersViewGrain : IGrainWithStringKey
 {
-    /// <summary>Keeps the newest revision of each of the customer's orders.</summary>
-    Task Upsert(OrderSummary summary);
+    /// <summary>Keeps the newest revision of each of the customer's orders (the newest <c>CustomerOrders.MaxOrders</c> orders); <paramref name="epoch"/> as in <see cref="IProjectionViewGrain.Apply"/>.</summary>
+    Task Upsert(OrderSummary summary, Guid epoch);
 
     [Orleans.Concurrency.AlwaysInterleave]
     Task<CustomerOrders> Get();

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Reliability.Infrastructure;
 using Reliability.Services.EventStore;
 
 namespace Reliability.Projections;
@@ -45,6 +46,8 @@ public sealed partial class ProjectionRunnerGrain(
     private bool _dirty;
     private IGrainTimer? _poll;
     private TaskCompletionSource _advanced = NewSignal();
+    private Guid _epoch = Guid.NewGuid();
+    private bool _fallBack;
     private string? _lastError;
     private DateTimeOffset? _lastErrorAt;
     private long _parked;
@@ -89,7 +92,7 @@ public sealed partial class ProjectionRunnerGrain(
         return Task.CompletedTask;
     }
 
-    public Task Ensure() => this.RegisterOrUpdateReminder(ReminderName, options.Value.KeepAlivePeriod, options.Value.KeepAlivePeriod);
+    public Task Ensure() => this.EnsureReminderAsync(ReminderName, options.Value.KeepAlivePeriod);
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -224,6 +227,11 @@ public sealed partial class ProjectionRunnerGrain(
     {
         try
         {
+            if (_fallBack)
+            {
+                await FallBackAsync();
+            }
+
             while (_dirty)
             {
                 _dirty = false;
@@ -250,17 +258,41 @@ public sealed partial class ProjectionRunnerGrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Sources, views or checkpoints unreachable: the round is repeated at the next nudge or poll.
+            // Sources, views or checkpoints unreachable. The cursors in memory may be ahead of what is durable:
+            // a checkpoint write that failed, or view writes a database crash took back with it. The next round
+            // starts again from the durable checkpoint.
             (_lastError, _lastErrorAt) = (Describe(ex), time.GetUtcNow());
+            _fallBack = true;
+            _saving = Task.CompletedTask;
             LogRoundFailed(Name, _lastError);
         }
+    }
+
+    /// <summary>
+    /// Goes back to the durable checkpoints of both generations, under a new epoch: the views read their rows
+    /// again before applying, and the events since the checkpoint are applied again (the views skip what
+    /// they really hold). Until this succeeds, no round runs.
+    /// </summary>
+    private async Task FallBackAsync()
+    {
+        var live = await LoadGenerationAsync(_live.Number);
+        var rebuild = _rebuild is { } current ? await LoadGenerationAsync(current.Number) : null;
+        (live.Applied, _live) = (_live.Applied, live);
+        if (rebuild is not null)
+        {
+            (rebuild.Applied, _rebuild) = (_rebuild!.Applied, rebuild);
+        }
+
+        _epoch = Guid.NewGuid();
+        _fallBack = false;
+        LogFellBack(Name, _live.Number);
     }
 
     /// <summary>
     /// One batch from every source into one generation; true if some source may have more. Once the views
     /// have applied the batch, the cursors move in memory (so waiting queries see it at once) and the
     /// checkpoint write runs while the next round reads; at most one checkpoint write is in flight. If one
-    /// fails, the stored checkpoint is only behind, and the views skip what a restart repeats.
+    /// fails, the round fails and the runner falls back to the stored checkpoint (see FallBackAsync).
     /// </summary>
     private async Task<bool> RoundAsync(Generation generation, int batch, bool live)
     {
@@ -353,7 +385,7 @@ public sealed partial class ProjectionRunnerGrain(
             await gate.WaitAsync();
             try
             {
-                var failures = await _definition.View(GrainFactory, ViewKeys.Of(Name, generation.Number, pair.Key)).Apply([.. pair.Value]);
+                var failures = await _definition.View(GrainFactory, ViewKeys.Of(Name, generation.Number, pair.Key)).Apply([.. pair.Value], _epoch);
                 return (pair.Key, Failures: failures, Error: (Exception?)null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -476,6 +508,9 @@ public sealed partial class ProjectionRunnerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Projection {Projection}: round failed, repeating it: {Reason}")]
     private partial void LogRoundFailed(string projection, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: went back to the durable checkpoint of generation {Generation}")]
+    private partial void LogFellBack(string projection, int generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Projection {Projection}: parked {Store}:{Position} ({Type}): {Reason}")]
     private partial void LogParked(string projection, string store, long position, string type, string reason);

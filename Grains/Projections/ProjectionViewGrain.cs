@@ -6,7 +6,8 @@ namespace Reliability.Projections;
 /// <summary>
 /// The common part of every view grain: apply a batch of events in order, skip what was applied
 /// before (so a batch delivered twice after a runner crash changes nothing), retry a failing fold, then
-/// skip it and report it to be parked; persist once per batch. An event skipped before is reported again
+/// skip it and report it to be parked; persist once per batch. A new runner epoch makes it read its row
+/// again before it applies anything (see <see cref="IProjectionViewGrain.Apply"/>). An event skipped before is reported again
 /// when it is delivered again, so a runner that crashed before parking it still parks it. Views of a
 /// generation that is no longer live are collected after a few idle minutes.
 /// </summary>
@@ -17,7 +18,12 @@ public abstract class ProjectionViewGrain<TView>(IPersistentState<ViewState<TVie
     /// <summary>True for a view that sees whole stores in order (totals): it remembers a cursor per store rather than versions per stream.</summary>
     protected virtual bool OrderedByStore => false;
 
+    private Guid? _epoch;
+
     protected TView? View => state.State.View;
+
+    /// <summary>The runner epoch of the batch being applied, for views this one passes its state on to.</summary>
+    protected Guid Epoch => _epoch ?? Guid.Empty;
 
     protected abstract TView Initial();
 
@@ -27,8 +33,15 @@ public abstract class ProjectionViewGrain<TView>(IPersistentState<ViewState<TVie
     /// <summary>Runs after every batch, applied or not (e.g. to pass an order summary on to its customer's view).</summary>
     protected virtual Task AfterApplyAsync() => Task.CompletedTask;
 
-    public async Task<ImmutableArray<ApplyFailure>> Apply(ImmutableArray<ProjectedEvent> events)
+    public async Task<ImmutableArray<ApplyFailure>> Apply(ImmutableArray<ProjectedEvent> events, Guid epoch)
     {
+        if (_epoch is { } seen && seen != epoch)
+        {
+            // The runner went back to its durable checkpoint: this view's last writes may be gone with a crash.
+            await state.ReadStateAsync();
+        }
+
+        _epoch = epoch;
         var current = state.State;
         var failures = ImmutableArray.CreateBuilder<ApplyFailure>();
         foreach (var e in events)

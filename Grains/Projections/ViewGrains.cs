@@ -14,7 +14,7 @@ public sealed class OrderSummaryViewGrain(
     protected override OrderSummary Fold(OrderSummary view, object @event, ProjectedEvent meta) => OrderSummaryFold.Apply(view, @event, meta);
 
     protected override Task AfterApplyAsync() => View is { CustomerId: { } customer } summary
-        ? GrainFactory.GetGrain<ICustomerOrdersViewGrain>(CustomerKey(customer)).Upsert(summary)
+        ? GrainFactory.GetGrain<ICustomerOrdersViewGrain>(CustomerKey(customer)).Upsert(summary, Epoch)
         : Task.CompletedTask;
 
     public Task<OrderSummary?> Get() => Task.FromResult(View);
@@ -25,7 +25,8 @@ public sealed class OrderSummaryViewGrain(
 }
 
 /// <summary>
-/// A customer's orders: the newest revision of each order summary. Upserts interleave and share writes
+/// A customer's orders: the newest revision of each of the newest <see cref="CustomerOrders.MaxOrders"/>
+/// order summaries (a customer with thousands of orders is not rewritten whole on every change). Upserts interleave and share writes
 /// (group commit): each one changes the state in memory, then waits for a write that started after its
 /// change, and at most one write is in flight. A customer with many orders in one batch of events is
 /// written once or twice, not once per order, and every upsert still returns only once it is durable.
@@ -37,8 +38,28 @@ public sealed class CustomerOrdersViewGrain(
 {
     private Task _writing = Task.CompletedTask;
     private Task? _next;
+    private Task _reloading = Task.CompletedTask;
+    private Guid? _epoch;
 
-    public Task Upsert(OrderSummary summary)
+    public async Task Upsert(OrderSummary summary, Guid epoch)
+    {
+        if (_epoch != epoch)
+        {
+            // The first upsert of a new runner epoch reads the row again (see IProjectionViewGrain.Apply); the
+            // upserts that interleave with it wait for that read before they change anything.
+            if (_epoch is not null)
+            {
+                _reloading = ReloadAsync();
+            }
+
+            _epoch = epoch;
+        }
+
+        await _reloading;
+        await UpsertAsync(summary);
+    }
+
+    private Task UpsertAsync(OrderSummary summary)
     {
         var orders = state.State.Orders.IsDefault ? [] : state.State.Orders;
         var existing = orders.FirstOrDefault(o => o.OrderId == summary.OrderId);
@@ -48,9 +69,28 @@ public sealed class CustomerOrdersViewGrain(
             return _next ?? _writing;
         }
 
-        var updated = existing is null ? orders.Add(summary) : orders.Replace(existing, summary);
-        state.State = new CustomerOrders(CustomerId, updated.Sort(NewestFirst));
+        var updated = (existing is null ? orders.Add(summary) : orders.Replace(existing, summary)).Sort(NewestFirst);
+        if (updated.Length > CustomerOrders.MaxOrders)
+        {
+            updated = updated.RemoveRange(CustomerOrders.MaxOrders, updated.Length - CustomerOrders.MaxOrders);
+        }
+
+        state.State = new CustomerOrders(CustomerId, updated);
         return _next ??= WriteAfterAsync(_writing);
+    }
+
+    private async Task ReloadAsync()
+    {
+        try
+        {
+            await (_next ?? _writing);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Its callers saw the failure; the read below starts from what the row holds.
+        }
+
+        await state.ReadStateAsync();
     }
 
     public Task<CustomerOrders> Get() => Task.FromResult(new CustomerOrders(CustomerId, state.State.Orders.IsDefault ? [] : state.State.Orders));
