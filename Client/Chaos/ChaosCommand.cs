@@ -9,7 +9,8 @@ namespace Reliability.Client.Chaos;
 
 /// <summary>
 /// <c>chaos</c>: a managed PostgreSQL and silo processes under a mixed load over HTTP while silos are
-/// killed with SIGKILL and restarted, and PostgreSQL is restarted once; then every capability's
+/// killed with SIGKILL or paused with SIGSTOP (zombies), PostgreSQL crashes once and restarts cleanly
+/// once; then every capability's
 /// invariants are checked and the unavailability clients saw is reported per fault. Exit code 1 when an
 /// invariant does not hold.
 /// </summary>
@@ -32,8 +33,16 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         public int Silos { get; init; } = 3;
 
         [CommandOption("--no-postgres-restart")]
-        [Description("Do not restart PostgreSQL halfway through.")]
+        [Description("Do not restart PostgreSQL cleanly (two thirds of the way through).")]
         public bool NoPostgresRestart { get; init; }
+
+        [CommandOption("--no-postgres-crash")]
+        [Description("Do not crash PostgreSQL (pg_ctl stop -m immediate, a third of the way through).")]
+        public bool NoPostgresCrash { get; init; }
+
+        [CommandOption("--no-pauses")]
+        [Description("Only kill silos; do not pause every other one with SIGSTOP.")]
+        public bool NoPauses { get; init; }
     }
 
     /// <summary>
@@ -71,7 +80,9 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         void Say(string line) => AnsiConsole.MarkupLine($"[grey][[{clock.Now.TotalSeconds,6:0.0} s]][/] {Markup.Escape(line)}");
 
         AnsiConsole.MarkupLine($"[bold]chaos[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Silos} silos, " +
-                               $"load for {Durations.Format(duration)}, kill -9 of a random silo every {Durations.Format(killEvery)}" +
+                               $"load for {Durations.Format(duration)}, a random silo every {Durations.Format(killEvery)} " +
+                               (settings.NoPauses ? "killed with kill -9" : $"killed with kill -9 or paused for {ChaosFaults.PauseFor.TotalSeconds:0} s, in turn") +
+                               (settings.NoPostgresCrash ? "" : ", one PostgreSQL crash") +
                                (settings.NoPostgresRestart ? "" : ", one PostgreSQL restart"));
         await using var cluster = await BenchCluster.CreateAsync("chaos", cancellationToken, SiloSettings);
         await cluster.StartSilosAsync(settings.Silos, cancellationToken);
@@ -84,7 +95,8 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
 
         var start = clock.Now;
         var until = start + duration;
-        var faults = new ChaosFaults(cluster.Silos, cluster.Postgres, clock, killEvery, !settings.NoPostgresRestart, Say);
+        var faults = new ChaosFaults(cluster.Silos, cluster.Postgres, clock,
+            new ChaosFaultOptions(killEvery, !settings.NoPauses, !settings.NoPostgresCrash, !settings.NoPostgresRestart), Say);
         var lanes = new List<Task>
         {
             faults.RunAsync(start, until, cancellationToken),
@@ -103,8 +115,15 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
             await cluster.Silos.WaitUntilReadyAsync(silo, TimeSpan.FromSeconds(120), cancellationToken);
         }
 
-        var failovers = faults.Faults.Count(f => f.Kind == "kill -9");
-        var results = await new ChaosVerifier(http, load, clock, failovers, Say).VerifyAsync(cancellationToken);
+        var failovers = faults.Faults.Count(f => f.Target.StartsWith("silo", StringComparison.Ordinal));
+        var results = new List<InvariantResult>(await new ChaosVerifier(http, load, clock, failovers, Say).VerifyAsync(cancellationToken));
+        var pauses = faults.Faults.Count(f => f.Kind.StartsWith("SIGSTOP", StringComparison.Ordinal));
+        if (pauses > 0)
+        {
+            var zombies = faults.ZombiesThatKeptRunning;
+            results.Add(new InvariantResult("paused silos find themselves declared dead and stop", zombies.Count == 0,
+                zombies.Count == 0 ? $"{pauses} of {pauses} stopped by themselves after SIGCONT" : $"still running: {string.Join(", ", zombies)}"));
+        }
 
         WriteFaults(faults.Faults, clock, until);
         var table = new Table().Title("invariants").AddColumns("invariant", "result", "figures");

@@ -11,12 +11,30 @@ public sealed record Fault(TimeSpan At, string Kind, string Target)
 }
 
 /// <summary>
-/// Kills a random silo with SIGKILL every period and starts it again at once (as a supervisor would),
-/// and restarts PostgreSQL once, halfway through, away from the kills.
+/// The faults of a chaos run, scheduled against the run's clock:
+/// <list type="bullet">
+/// <item>every period, a random silo is killed with SIGKILL and started again at once (as a supervisor
+/// would), or, every other time, paused with SIGSTOP for longer than failure detection and then resumed
+/// (the zombie: it must find itself declared dead and stop, and is then started again);</item>
+/// <item>PostgreSQL crashes once (an immediate shutdown, then a start that replays its log), a third of the
+/// way through, and restarts cleanly once, two thirds of the way, each halfway between two silo faults.</item>
+/// </list>
 /// </summary>
-public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Availability clock, TimeSpan killEvery, bool restartPostgres, Action<string> progress)
+public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Availability clock, ChaosFaultOptions options, Action<string> progress)
 {
+    /// <summary>
+    /// Longer than failure detection of a stalled silo. A killed one refuses connections and is declared dead
+    /// in about 3 s; a frozen one keeps its connections, and Orleans suppresses votes against a silo heard from
+    /// within its probes' window (3 missed probes × the 4 s longest probe timeout = 12 s), so it takes about
+    /// 15 s. 20 s is past both.
+    /// </summary>
+    public static readonly TimeSpan PauseFor = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a resumed silo may take to notice it was declared dead and stop.</summary>
+    private static readonly TimeSpan ZombieStopsWithin = TimeSpan.FromSeconds(30);
+
     private readonly List<Fault> _faults = [];
+    private readonly List<string> _zombies = [];
 
     public IReadOnlyList<Fault> Faults
     {
@@ -29,47 +47,94 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         }
     }
 
-    /// <summary>Kills at start + period, + 2 periods, …; the PostgreSQL restart halfway between two kills near the middle.</summary>
+    /// <summary>Paused silos that were still running long after they were resumed (they should have stopped themselves).</summary>
+    public IReadOnlyList<string> ZombiesThatKeptRunning
+    {
+        get
+        {
+            lock (_faults)
+            {
+                return [.. _zombies];
+            }
+        }
+    }
+
     public async Task RunAsync(TimeSpan start, TimeSpan until, CancellationToken cancellationToken)
     {
-        var middle = start + (until - start) / 2;
-        var postgresAt = !restartPostgres ? TimeSpan.MaxValue
-            : middle + killEvery / 2 < until ? middle + killEvery / 2
-            : middle;
-        var nextKill = start + killEvery;
-        while (true)
+        var period = options.KillEvery;
+        var third = (until - start) / 3;
+        var schedule = new List<(TimeSpan At, Func<CancellationToken, Task> Run)>();
+        var silo = 0;
+        for (var at = start + period; at < until; at += period, silo++)
         {
-            var next = nextKill < postgresAt ? nextKill : postgresAt;
-            if (next >= until)
-            {
-                return;
-            }
+            schedule.Add((at, options.Pauses && silo % 2 == 1 ? PauseAndRestartAsync : KillAndRestartAsync));
+        }
 
-            var wait = next - clock.Now;
+        if (options.CrashPostgres)
+        {
+            schedule.Add((start + third + period / 2, CrashPostgresAsync));
+        }
+
+        if (options.RestartPostgres)
+        {
+            schedule.Add((start + (2 * third) + period / 2, RestartPostgresAsync));
+        }
+
+        foreach (var (at, run) in schedule.Where(f => f.At < until).OrderBy(f => f.At))
+        {
+            var wait = at - clock.Now;
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, cancellationToken);
             }
 
-            if (next == postgresAt)
-            {
-                await RestartPostgresAsync(cancellationToken);
-                postgresAt = TimeSpan.MaxValue;
-            }
-            else
-            {
-                await KillAndRestartAsync(cancellationToken);
-                nextKill += killEvery;
-            }
+            await run(cancellationToken);
         }
     }
 
     private async Task KillAndRestartAsync(CancellationToken cancellationToken)
     {
-        var candidates = silos.Silos.Where(s => !s.HasExited).ToList();
-        var victim = candidates[Random.Shared.Next(candidates.Count)];
+        var victim = PickVictim();
         var fault = Add(new Fault(clock.Now, "kill -9", victim.Endpoint.Name));
         progress($"kill -9 {victim.Endpoint.Name} (pid {victim.Endpoint.ProcessId}); starting it again");
+        var restarted = await silos.RestartAsync(victim.Endpoint.Name, kill: true, cancellationToken);
+        await silos.WaitUntilReadyAsync(restarted, TimeSpan.FromSeconds(120), cancellationToken);
+        fault.RepairedAfter = clock.Now - fault.At;
+        progress($"{victim.Endpoint.Name} is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>
+    /// SIGSTOP for <see cref="PauseFor"/>, then SIGCONT: the cluster declares the silo dead meanwhile, and the
+    /// resumed process, finding itself dead, must stop. Whatever it had queued may still run for a moment, and
+    /// must apply nothing twice nor after its compensation (the invariants check it). Then a new process.
+    /// </summary>
+    private async Task PauseAndRestartAsync(CancellationToken cancellationToken)
+    {
+        var victim = PickVictim();
+        var fault = Add(new Fault(clock.Now, $"SIGSTOP {PauseFor.TotalSeconds:0} s", victim.Endpoint.Name));
+        progress($"pausing {victim.Endpoint.Name} (pid {victim.Endpoint.ProcessId}) for {PauseFor.TotalSeconds:0} s");
+        await victim.PauseAsync();
+        try
+        {
+            await Task.Delay(PauseFor, cancellationToken);
+        }
+        finally
+        {
+            await victim.ResumeAsync();
+        }
+
+        var stopped = await victim.WaitForExitAsync(ZombieStopsWithin);
+        if (!stopped)
+        {
+            lock (_faults)
+            {
+                _zombies.Add(victim.Endpoint.Name);
+            }
+        }
+
+        progress(stopped
+            ? $"{victim.Endpoint.Name} found itself declared dead and stopped; starting it again"
+            : $"{victim.Endpoint.Name} was still running {ZombieStopsWithin.TotalSeconds:0} s after it was resumed; killing it");
         var restarted = await silos.RestartAsync(victim.Endpoint.Name, kill: true, cancellationToken);
         await silos.WaitUntilReadyAsync(restarted, TimeSpan.FromSeconds(120), cancellationToken);
         fault.RepairedAfter = clock.Now - fault.At;
@@ -85,6 +150,21 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         progress($"PostgreSQL is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
     }
 
+    private async Task CrashPostgresAsync(CancellationToken cancellationToken)
+    {
+        var fault = Add(new Fault(clock.Now, "crash", "PostgreSQL"));
+        progress("crashing PostgreSQL (pg_ctl stop -m immediate: no checkpoint; the start replays the log)");
+        await postgres.CrashAndStartAsync(cancellationToken);
+        fault.RepairedAfter = clock.Now - fault.At;
+        progress($"PostgreSQL is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
+    }
+
+    private SiloProcess PickVictim()
+    {
+        var candidates = silos.Silos.Where(s => !s.HasExited).ToList();
+        return candidates[Random.Shared.Next(candidates.Count)];
+    }
+
     private Fault Add(Fault fault)
     {
         lock (_faults)
@@ -95,3 +175,6 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         return fault;
     }
 }
+
+/// <summary>Which faults a chaos run mixes in, and how often a silo fault comes.</summary>
+public sealed record ChaosFaultOptions(TimeSpan KillEvery, bool Pauses, bool CrashPostgres, bool RestartPostgres);

@@ -34,7 +34,17 @@ public sealed class ChaosVerifier(ChaosHttp http, ChaosWorkload load, Availabili
         results.Add(await StockAsync(sagas, cancellationToken));
         results.Add(await ViewsAsync(sagas, balances, cancellationToken));
         results.Add(RateLimits());
+        results.Add(Bodies());
         return results;
+    }
+
+    /// <summary>Every successful answer, first or replayed, carried its body: what a client needs to go on (its cart, its saga id).</summary>
+    private InvariantResult Bodies()
+    {
+        var bodyless = load.Bodyless.ToList();
+        return new InvariantResult("every 200/201/202 carries its full body", bodyless.Count == 0,
+            bodyless.Count == 0 ? $"{load.Sagas.Count + load.Carts.Count(c => c.Acknowledged == true):N0} answers, each with its saga id or cart"
+                : $"{bodyless.Count} without: {string.Join("; ", bodyless.Take(3))}");
     }
 
     /// <summary>Every acknowledged add-to-cart is in its cart exactly once; unanswered ones at most once; nothing else is there.</summary>

@@ -52,6 +52,9 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
 
     public ConcurrentQueue<StartedSaga> Sagas { get; } = new();
 
+    /// <summary>Successful answers (200, 201, 202) whose body did not say what they answered (a saga id, a cart): a client could not use them.</summary>
+    public ConcurrentQueue<string> Bodyless { get; } = new();
+
     /// <summary>Order and transfer POSTs that never got a definite answer: each may or may not have started a saga.</summary>
     public int UnacknowledgedSagaPosts => _unacknowledgedSagaPosts;
 
@@ -101,6 +104,10 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
             var reply = await PostUntilAnsweredAsync(name, $"/api/carts/{op.Cart}/items", $$"""{"sku":"{{op.Sku}}","quantity":1}""", op.Key, until + Grace, cancellationToken);
             op.Acknowledged = reply is null ? null : reply.Status is 200 or 201;
             op.Refusal = reply is { Status: not (200 or 201) } ? reply.ToString() : null;
+            if (op.Acknowledged == true && Property(reply!, "cartId") is null)
+            {
+                Bodyless.Enqueue($"{op.Key}: {reply}");
+            }
         }
     }
 
@@ -176,6 +183,10 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
         }
     }
 
+    /// <summary>
+    /// The saga a definite answer started: a 201 or 202, or a replay of one (200 for a replayed 201; 202 stays
+    /// 202). Like a client, it reads the saga id from the body; an answer without one is counted as bodyless.
+    /// </summary>
     private JsonElement? Started(Reply? reply, string kind, string? sku, int quantity)
     {
         if (reply is null)
@@ -184,15 +195,38 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
             return null;
         }
 
-        if (reply.Status is not (201 or 202))
+        if (reply.Status is not (200 or 201 or 202))
         {
             // A definite refusal (e.g. 422 for a validation rule): no saga started.
             return null;
         }
 
+        if (Property(reply, "sagaId") is not { } sagaId)
+        {
+            Bodyless.Enqueue($"{kind}: {reply}");
+            Interlocked.Increment(ref _unacknowledgedSagaPosts);
+            return null;
+        }
+
         var saga = JsonDocument.Parse(reply.Body).RootElement;
-        Sagas.Enqueue(new StartedSaga(saga.GetProperty("sagaId").GetString()!, kind, sku, quantity));
+        Sagas.Enqueue(new StartedSaga(sagaId, kind, sku, quantity));
         return saga;
+    }
+
+    /// <summary>A string property of a JSON object body, or null if the body is empty, not JSON, or lacks it.</summary>
+    private static string? Property(Reply reply, string name)
+    {
+        try
+        {
+            using var body = JsonDocument.Parse(reply.Body);
+            return body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                ? value.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

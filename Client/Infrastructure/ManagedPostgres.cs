@@ -69,6 +69,22 @@ public sealed class ManagedPostgres : IAsyncDisposable
         await StartServerAsync(null, cancellationToken);
     }
 
+    /// <summary>
+    /// A crash: an immediate shutdown (no checkpoint, no clean stop: what was not flushed to the log is gone,
+    /// and the next start replays the log), then the same port again.
+    /// </summary>
+    public async Task CrashAndStartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_running)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await RunAsServerUserAsync(_binaries.PgCtl, ["-D", DataDirectory, "stop", "-m", "immediate", "-w", "-t", "60"], cancellationToken);
+            _running = false;
+        }
+
+        await StartServerAsync(null, cancellationToken);
+    }
+
     public async Task StopAsync()
     {
         await StopServerAsync();

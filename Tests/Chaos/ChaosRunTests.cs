@@ -5,8 +5,9 @@ namespace Reliability.Tests.Chaos;
 
 /// <summary>
 /// The short chaos run, exactly as a user runs it: the client starts its own PostgreSQL and three silo
-/// processes, kills silos with SIGKILL and restarts PostgreSQL under load, and exits non-zero if any
-/// invariant (carts, sagas, money, stock, views, rate limits) does not hold.
+/// processes, kills a silo with SIGKILL, pauses one with SIGSTOP past failure detection (a zombie),
+/// crashes PostgreSQL (immediate shutdown) and restarts it cleanly under load, and exits non-zero if any
+/// invariant (carts, sagas, money, stock, views, rate limits, full bodies, zombies stopping) does not hold.
 /// </summary>
 public sealed class ChaosRunTests(ITestOutputHelper output)
 {
@@ -22,6 +23,8 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
         output.WriteLine(result.Output);
         Assert.True(result.Succeeded, $"chaos exited with {result.ExitCode}:{Environment.NewLine}{Tail(result.Output, 40)}");
         Assert.Contains("all invariants held", result.Output);
+        Assert.Contains("pausing silo-", result.Output);
+        Assert.Contains("crashing PostgreSQL", result.Output);
         Assert.DoesNotContain("VIOLATED", result.Output);
     }
 
