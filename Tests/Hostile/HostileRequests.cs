@@ -289,7 +289,7 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
             < 0.88 => [],
             < 0.91 => [("X-Api-Key", "")],
             < 0.94 => [("X-Api-Key", $"fuzz-a-{_index}"), ("X-Api-Key", $"fuzz-b-{_index}")],
-            < 0.97 => [("X-Api-Key", new string('k', 8000) + _index)],
+            < 0.97 => [("X-Api-Key", new string(Chance(0.5) ? 'k' : '{', Pick([200, 8000])) + _index)],
             _ => [("X-Api-Key", Safe(Hostile()) + _index)],
         };
     }
@@ -309,7 +309,7 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         6 => [],
         7 => [("Idempotency-Key", $"fuzz-shared-{_random.Next(4)}"), ("Prefer", Pick(["wait=1", "wait=abc", "wait=-5", "wait=1e9", "wait=0.2", "wait=", "wait=NaN"]))],
         8 => [("Idempotency-Key", "a"), ("Idempotency-Key", "b")],
-        9 => [("Idempotency-Key", new string('k', Pick([255, 256, 4000])))],
+        9 => [("Idempotency-Key", Chance(0.5) ? new string('k', Pick([255, 256, 4000])) : Braces(Pick([254, 255, 256])))],
         10 => [("Idempotency-Key", Safe(Hostile()))],
         _ => [("Idempotency-Key", "")],
     };
@@ -460,9 +460,13 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         {
             0 => value + new string('x', Pick([65, 257, 1000, 5000])),
             1 => value + Id(),
+            2 => Braces(Pick([1, 64, 128, 255, 256, 257])),
             _ => value,
         };
     }
+
+    /// <summary>Brace-heavy text, which the storage's key escaping doubles: it must still fit, or be refused with 400.</summary>
+    private string Braces(int length) => string.Concat(Enumerable.Range(0, length).Select(_ => Pick(['{', '}', '{', 'x'])));
 
     /// <summary>Header values the client can send at all: no CR, LF or NUL, and lone surrogates replaced.</summary>
     private static string Safe(string value) =>
