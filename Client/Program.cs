@@ -119,6 +119,7 @@ app.Configure(config =>
         bench.AddCommand<BenchIdempotencyCommand>("idempotency").WithDescription("First-time claims and replays vs the same done directly in PostgreSQL.");
         bench.AddCommand<BenchSagaCommand>("saga").WithDescription("Transfer sagas per second and their latency, on a durable PostgreSQL.");
         bench.AddCommand<BenchProjectionsCommand>("projections").WithDescription("View lag under the saga load; catch-up and rebuild speed over 200,000 events.");
+        bench.AddCommand<BenchSnapshotCommand>("snapshot").WithDescription("First call to an account with 100,000 events after deactivation, with and without its snapshot.");
         bench.AddCommand<BenchClusterCommand>("cluster").WithDescription("Silo cold start, cluster formation, and recovery after kill -9.");
     });
     config.SetExceptionHandler((exception, _) =>
