@@ -20,7 +20,10 @@ public sealed class SagaProcessTests(ITestOutputHelper output)
         {
             ["Logging:Format"] = "simple",
             ["Sagas:KeepAlivePeriod"] = "00:00:02",
+            // The delay keeps the step in flight long enough to kill its silo; the step timeout must outlast it,
+            // or every attempt times out (3 s and 3 s raced, and under load the saga compensated).
             ["Sagas:Faults:record-payment:Delay"] = "00:00:03",
+            ["Sagas:StepTimeout"] = "00:00:08",
         });
         var silos = Enumerable.Range(0, 3).Select(i => cluster.Start(LocalCluster.PlanEndpoint(i, preferDefaults: false))).ToList();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
