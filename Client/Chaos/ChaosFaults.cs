@@ -59,29 +59,45 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         }
     }
 
-    public async Task RunAsync(TimeSpan start, TimeSpan until, CancellationToken cancellationToken)
+    /// <summary>
+    /// Two timelines at once: the silo faults, one every period (each waits for the previous to be repaired,
+    /// and a pause takes half a minute), and the database faults at their fixed times, which may land while a
+    /// silo is down. A fault whose time comes after the load is left out.
+    /// </summary>
+    public Task RunAsync(TimeSpan start, TimeSpan until, CancellationToken cancellationToken)
     {
         var period = options.KillEvery;
         var third = (until - start) / 3;
-        var schedule = new List<(TimeSpan At, Func<CancellationToken, Task> Run)>();
-        var silo = 0;
-        for (var at = start + period; at < until; at += period, silo++)
+        var silo = new List<(TimeSpan At, Func<CancellationToken, Task> Run)>();
+        var index = 0;
+        for (var at = start + period; at < until; at += period, index++)
         {
-            schedule.Add((at, options.Pauses && silo % 2 == 1 ? PauseAndRestartAsync : KillAndRestartAsync));
+            silo.Add((at, options.Pauses && index % 2 == 1 ? PauseAndRestartAsync : KillAndRestartAsync));
         }
 
+        var database = new List<(TimeSpan At, Func<CancellationToken, Task> Run)>();
         if (options.CrashPostgres)
         {
-            schedule.Add((start + third + period / 2, CrashPostgresAsync));
+            database.Add((start + third + period / 2, CrashPostgresAsync));
         }
 
         if (options.RestartPostgres)
         {
-            schedule.Add((start + (2 * third) + period / 2, RestartPostgresAsync));
+            database.Add((start + (2 * third) + period / 2, RestartPostgresAsync));
         }
 
-        foreach (var (at, run) in schedule.Where(f => f.At < until).OrderBy(f => f.At))
+        return Task.WhenAll(RunTimelineAsync(silo, until, cancellationToken), RunTimelineAsync(database, until, cancellationToken));
+    }
+
+    private async Task RunTimelineAsync(List<(TimeSpan At, Func<CancellationToken, Task> Run)> timeline, TimeSpan until, CancellationToken cancellationToken)
+    {
+        foreach (var (at, run) in timeline.OrderBy(f => f.At))
         {
+            if (at >= until || clock.Now >= until)
+            {
+                return;
+            }
+
             var wait = at - clock.Now;
             if (wait > TimeSpan.Zero)
             {
@@ -97,8 +113,7 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         var victim = PickVictim();
         var fault = Add(new Fault(clock.Now, "kill -9", victim.Endpoint.Name));
         progress($"kill -9 {victim.Endpoint.Name} (pid {victim.Endpoint.ProcessId}); starting it again");
-        var restarted = await silos.RestartAsync(victim.Endpoint.Name, kill: true, cancellationToken);
-        await silos.WaitUntilReadyAsync(restarted, TimeSpan.FromSeconds(120), cancellationToken);
+        await StartAgainAsync(victim.Endpoint.Name, cancellationToken);
         fault.RepairedAfter = clock.Now - fault.At;
         progress($"{victim.Endpoint.Name} is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
     }
@@ -135,28 +150,42 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         progress(stopped
             ? $"{victim.Endpoint.Name} found itself declared dead and stopped; starting it again"
             : $"{victim.Endpoint.Name} was still running {ZombieStopsWithin.TotalSeconds:0} s after it was resumed; killing it");
-        var restarted = await silos.RestartAsync(victim.Endpoint.Name, kill: true, cancellationToken);
-        await silos.WaitUntilReadyAsync(restarted, TimeSpan.FromSeconds(120), cancellationToken);
+        await StartAgainAsync(victim.Endpoint.Name, cancellationToken);
         fault.RepairedAfter = clock.Now - fault.At;
         progress($"{victim.Endpoint.Name} is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
     }
 
-    private async Task RestartPostgresAsync(CancellationToken cancellationToken)
+    private Task RestartPostgresAsync(CancellationToken cancellationToken) =>
+        PostgresFaultAsync("restart", "restarting PostgreSQL (fast shutdown: open transactions roll back)", postgres.RestartAsync, cancellationToken);
+
+    private Task CrashPostgresAsync(CancellationToken cancellationToken) =>
+        PostgresFaultAsync("crash", "crashing PostgreSQL (pg_ctl stop -m immediate: no checkpoint; the start replays the log)", postgres.CrashAndStartAsync, cancellationToken);
+
+    private async Task PostgresFaultAsync(string kind, string description, Func<CancellationToken, Task> fault, CancellationToken cancellationToken)
     {
-        var fault = Add(new Fault(clock.Now, "restart", "PostgreSQL"));
-        progress("restarting PostgreSQL (fast shutdown: open transactions roll back)");
-        await postgres.RestartAsync(cancellationToken);
-        fault.RepairedAfter = clock.Now - fault.At;
-        progress($"PostgreSQL is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
+        var recorded = Add(new Fault(clock.Now, kind, "PostgreSQL"));
+        progress(description);
+        await fault(cancellationToken);
+        recorded.RepairedAfter = clock.Now - recorded.At;
+        progress($"PostgreSQL is back after {recorded.RepairedAfter.Value.TotalSeconds:0.0} s");
     }
 
-    private async Task CrashPostgresAsync(CancellationToken cancellationToken)
+    /// <summary>Kills what is left of the silo and starts a new process, again if it exits while starting (the database may be down at that moment).</summary>
+    private async Task StartAgainAsync(string name, CancellationToken cancellationToken)
     {
-        var fault = Add(new Fault(clock.Now, "crash", "PostgreSQL"));
-        progress("crashing PostgreSQL (pg_ctl stop -m immediate: no checkpoint; the start replays the log)");
-        await postgres.CrashAndStartAsync(cancellationToken);
-        fault.RepairedAfter = clock.Now - fault.At;
-        progress($"PostgreSQL is back after {fault.RepairedAfter.Value.TotalSeconds:0.0} s");
+        for (var attempt = 1; ; attempt++)
+        {
+            var restarted = await silos.RestartAsync(name, kill: true, cancellationToken);
+            try
+            {
+                await silos.WaitUntilReadyAsync(restarted, TimeSpan.FromSeconds(120), cancellationToken);
+                return;
+            }
+            catch (CommandException) when (attempt < 3 && restarted.HasExited)
+            {
+                progress($"{name} exited while starting; starting it again");
+            }
+        }
     }
 
     private SiloProcess PickVictim()

@@ -46,13 +46,16 @@ public sealed class IdempotencyChapter : ITourChapter
         using var document = JsonDocument.Parse(await cartResponse.Content.ReadAsStringAsync(cancellationToken));
         var items = document.RootElement.GetProperty("items").EnumerateArray().ToList();
         AnsiConsole.MarkupLine($"The cart holds [bold]{items.Count} items[/], one per key: " +
-                               string.Join(", ", items.Select(i => Markup.Escape(i.GetProperty("operationId").GetString()!.Split(':')[^1]))) + ".");
-        AnsiConsole.MarkupLine("[green]201[/] ran the operation; [blue]200[/] replayed its stored result (Idempotent-Replayed: true); [yellow]409[/] arrived while the " +
+                               string.Join(", ", items.Select(i => Markup.Escape(KeyOf(i.GetProperty("operationId").GetString()!)))) + ".");
+        AnsiConsole.MarkupLine("[green]201[/] ran the operation; [blue]200[/] replayed its stored result (Idempotent-Replayed: true, Idempotent-Original-Status: 201); [yellow]409[/] arrived while the " +
                                "first was still running (Retry-After says when to come back; Prefer: wait=N waits instead). The claim is written to PostgreSQL " +
                                "before the operation starts, so duplicates on different silos meet at the same key grain.");
     }
 
     private static Dictionary<string, string> Key(string key) => new() { ["Idempotency-Key"] = key };
+
+    /// <summary>The client's key inside an operation id (<c>scope:key#claim</c>).</summary>
+    private static string KeyOf(string operationId) => operationId.Split(':')[^1].Split('#')[0];
 
     private static string Describe(HttpStatusCode status) => (int)status switch
     {

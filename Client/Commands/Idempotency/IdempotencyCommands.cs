@@ -72,7 +72,7 @@ public sealed class TryCommand : AsyncCommand<TrySettings>
         var table = new Table().AddColumns("", "");
         table.AddRow("Idempotency-Key", Markup.Escape(key));
         table.AddRow("status", $"{(int)response.StatusCode} {response.StatusCode}");
-        foreach (var name in new[] { "Idempotent-Replayed", "Location", "Retry-After" })
+        foreach (var name in new[] { "Idempotent-Replayed", "Idempotent-Original-Status", "Location", "Retry-After" })
         {
             if (response.Headers.TryGetValues(name, out var values))
             {
@@ -103,6 +103,7 @@ public sealed class ShowCommand : AsyncCommand<ShowSettings>
 
         var table = new Table().Title($"{Markup.Escape(settings.Key)} (scope {scope})").AddColumns("", "");
         table.AddRow("status", record.Status.ToString());
+        table.AddRow("claim", record.ClaimId ?? "-");
         table.AddRow("fingerprint", record.Fingerprint[..16] + "…");
         table.AddRow("lease", $"{record.LeaseId} (until {record.LeaseExpiresAt:HH:mm:ss.fff})");
         table.AddRow("started", record.StartedAt.ToString("yyyy-MM-dd HH:mm:ss.fff"));
