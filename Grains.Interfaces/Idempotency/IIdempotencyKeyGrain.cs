@@ -9,8 +9,12 @@ namespace Reliability.Idempotency;
 [Alias("idempotency.key")]
 public interface IIdempotencyKeyGrain : IGrainWithStringKey
 {
-    /// <summary>Claims the key for a request with this fingerprint, or says why not.</summary>
-    Task<IdempotencyOutcome> Begin(string fingerprint);
+    /// <summary>
+    /// Claims the key for a request with this fingerprint, or says why not. <paramref name="holder"/> is the
+    /// silo that will run the request (<c>SiloAddress.ToParsableString()</c>): if the membership declares it
+    /// dead while it holds the claim, the next request takes the claim over at once.
+    /// </summary>
+    Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null);
 
     Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response);
 

@@ -20,7 +20,7 @@ namespace Reliability.Idempotency;
 /// </para>
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)]
-public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, TimeProvider time) : Grain, IIdempotencyKeyGrain
+public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, IClusterMembershipService membership, TimeProvider time) : Grain, IIdempotencyKeyGrain
 {
     private const string StateName = "idempotency";
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(4);
@@ -37,18 +37,18 @@ public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, TimePro
         return Task.CompletedTask;
     }
 
-    public async Task<IdempotencyOutcome> Begin(string fingerprint)
+    public async Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null)
     {
         if (!_loaded)
         {
-            var claim = machine.Begin(null, fingerprint, time.GetUtcNow(), Guid.NewGuid());
+            var claim = machine.Begin(null, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder);
             if (await TryInsertAsync(claim.Next!))
             {
                 return claim.Outcome;
             }
         }
 
-        return await ApplyAsync(current => machine.Begin(current, fingerprint, time.GetUtcNow(), Guid.NewGuid()));
+        return await ApplyAsync(current => machine.Begin(current, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, IsDead(current?.Holder)));
     }
 
     public Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response) =>
@@ -75,6 +75,24 @@ public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, TimePro
         var stored = new GrainState<IdempotencyState>(new IdempotencyState());
         await _storage.ReadStateAsync(StateName, GrainContext.GrainId, stored);
         return IdempotencyStateMachine.Live(stored.State?.Record, time.GetUtcNow());
+    }
+
+    /// <summary>Whether the membership has declared the silo dead (a silo it no longer lists, or one not named, is not taken to be).</summary>
+    private bool IsDead(string? silo)
+    {
+        if (silo is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) == SiloStatus.Dead;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Decides on the durable record and writes the result; a version conflict means someone else wrote: read, decide again.</summary>

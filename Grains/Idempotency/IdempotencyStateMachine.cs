@@ -10,6 +10,7 @@ public readonly record struct IdempotencyTransition(IdempotencyRecord? Next, boo
 /// free (or expired)        → InProgress: Started  → InProgress      StaleLease               StaleLease
 /// InProgress, lease live   InProgress            Mismatch          → Completed: Accepted    → Released: Accepted
 /// InProgress, lease gone   → InProgress (new lease): Started        → Completed: Accepted    → Released: Accepted
+///  (or its holder dead)
 ///                          (same claim id)      Mismatch
 /// Completed                Completed (replay)    Mismatch          Accepted if same lease   StaleLease
 /// Released                 → InProgress: Started  → InProgress      StaleLease               StaleLease
@@ -21,7 +22,11 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
 {
     private static readonly TimeSpan SuggestedRetry = TimeSpan.FromSeconds(1);
 
-    public IdempotencyTransition Begin(IdempotencyRecord? current, string fingerprint, DateTimeOffset now, Guid newLease)
+    /// <summary>
+    /// A request asks for the key. <paramref name="holderGone"/>: the silo holding the current claim was
+    /// declared dead, so its lease is over now, whatever it said.
+    /// </summary>
+    public IdempotencyTransition Begin(IdempotencyRecord? current, string fingerprint, DateTimeOffset now, Guid newLease, string? holder = null, bool holderGone = false)
     {
         var live = Live(current, now);
         switch (live)
@@ -32,10 +37,10 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
                 // The same request after a release may follow a first attempt whose effect did happen (its
                 // outcome was unknown): it runs the same operation. Another request under the key is a new one.
                 return Claim(live.Fingerprint == fingerprint && live.ClaimId is { } released ? released : ClaimIdOf(newLease));
-            case { Status: IdempotencyStatus.InProgress } when live.LeaseExpiresAt <= now && live.Fingerprint == fingerprint:
+            case { Status: IdempotencyStatus.InProgress } when (live.LeaseExpiresAt <= now || holderGone) && live.Fingerprint == fingerprint:
                 // The same request again after its holder vanished carries on the same operation (the same claim
                 // id), so the effect, keyed by it, is applied at most once whoever runs it.
-                var takeover = live with { LeaseId = newLease, LeaseExpiresAt = now + options.Lease, ExpiresAt = now + options.Retention };
+                var takeover = live with { LeaseId = newLease, LeaseExpiresAt = now + options.Lease, ExpiresAt = now + options.Retention, Holder = holder };
                 return new(takeover, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, TookOverExpiredLease: true, OperationId: takeover.ClaimId));
             default:
                 return new(current, false, Observe(live, fingerprint, now));
@@ -43,7 +48,7 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
 
         IdempotencyTransition Claim(string claimId)
         {
-            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + options.Lease, null, null, now + options.Retention, claimId);
+            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + options.Lease, null, null, now + options.Retention, claimId, holder);
             return new(claim, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, OperationId: claimId));
         }
     }

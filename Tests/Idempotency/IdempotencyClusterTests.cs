@@ -52,6 +52,47 @@ public sealed class IdempotencyClusterTests
         Assert.Equal(201, replay.Response!.StatusCode);
     }
 
+    /// <summary>
+    /// The silo running a claimed request is killed: once the membership declares it dead, a retry takes the
+    /// claim over at once (same operation), not after the 30 s lease.
+    /// </summary>
+    [Fact]
+    public async Task ClaimOfASiloDeclaredDead_IsTakenOverAtOnce_NotAtLeaseExpiry()
+    {
+        var (cluster, _) = await TestClusters.StartAsync("idem-dead-holder", idempotency: new IdempotencyOptions());
+        await using var _ = cluster;
+        var (holder, survivor) = (cluster.Silos[^1], cluster.Silos[0]);
+        var key = $"dead-holder-{Guid.NewGuid():N}";
+        var first = await cluster.Client.GetIdempotencyKey("public", key).Begin("fp", holder.SiloAddress.ToParsableString());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await cluster.KillSiloAsync(holder);
+        var membership = survivor.SiloHost.Services.GetRequiredService<IClusterMembershipService>();
+        while (membership.CurrentSnapshot.GetSiloStatus(holder.SiloAddress) != SiloStatus.Dead && clock.Elapsed < TimeSpan.FromSeconds(25))
+        {
+            await Task.Delay(100);
+        }
+
+        IdempotencyOutcome retry;
+        while (true)
+        {
+            try
+            {
+                retry = await cluster.Client.GetIdempotencyKey("public", key).Begin("fp", survivor.SiloAddress.ToParsableString());
+                break;
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException && clock.Elapsed < TimeSpan.FromSeconds(25))
+            {
+                // The key's grain may have lived on the killed silo: the next call reactivates it elsewhere.
+            }
+        }
+
+        Assert.Equal(IdempotencyOutcomeKind.Started, retry.Kind);
+        Assert.True(retry.TookOverExpiredLease);
+        Assert.Equal(first.OperationId, retry.OperationId);
+        Assert.True(clock.Elapsed < new IdempotencyOptions().Lease, $"taken over after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
     [Fact]
     public async Task CompletedKey_ReactivatedOnAnotherSilo_ReplaysTheSameStoredBody()
     {

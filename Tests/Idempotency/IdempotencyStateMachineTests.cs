@@ -216,4 +216,22 @@ public sealed class IdempotencyStateMachineTests
         Assert.Equal(IdempotencyOutcomeKind.Started, reused.Outcome.Kind);
         Assert.NotEqual(first.Outcome.OperationId, reused.Outcome.OperationId);
     }
+
+    [Fact]
+    public void LiveLease_OfAHolderDeclaredDead_IsTakenOverAtOnce_ByTheSameRequestOnly()
+    {
+        var held = _machine.Begin(null, "fp", Now, Guid.NewGuid(), holder: "silo-a").Next!;
+        _clock.Advance(TimeSpan.FromSeconds(2));
+
+        var alive = _machine.Begin(held, "fp", Now, Guid.NewGuid(), holder: "silo-b");
+        var takeover = _machine.Begin(held, "fp", Now, Guid.NewGuid(), holder: "silo-b", holderGone: true);
+        var other = _machine.Begin(held, "another request", Now, Guid.NewGuid(), holder: "silo-b", holderGone: true);
+
+        Assert.Equal(IdempotencyOutcomeKind.InProgress, alive.Outcome.Kind);
+        Assert.Equal(IdempotencyOutcomeKind.Started, takeover.Outcome.Kind);
+        Assert.True(takeover.Outcome.TookOverExpiredLease);
+        Assert.Equal(held.ClaimId, takeover.Outcome.OperationId);
+        Assert.Equal("silo-b", takeover.Next!.Holder);
+        Assert.Equal(IdempotencyOutcomeKind.Mismatch, other.Outcome.Kind);
+    }
 }

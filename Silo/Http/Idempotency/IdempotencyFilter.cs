@@ -20,13 +20,15 @@ namespace Reliability.Silo.Http.Idempotency;
 /// <item>still running → 409 with Retry-After, or with <c>Prefer: wait=N</c> the original's result if it
 /// finishes within N seconds (duplicates wait for the one execution instead of running their own).</item>
 /// </list>
+/// A claim names this silo as its holder: when the membership declares the silo dead, a retry takes the
+/// claim over at once instead of waiting out the lease.
 /// What is stored: 2xx, 3xx and 5xx other than 503. Not stored (the key is released and a retry runs
 /// again): 4xx (validation, nothing happened), 503 and unhandled exceptions. A released key can be rerun
 /// safely because the handler passes <see cref="OperationIdItem"/> down to the effect, which applies an
 /// operation once (see CartGrain): the claim stops concurrent duplicates, the operation id makes the
 /// effect itself exactly-once when a first attempt's fate is unknown.
 /// </summary>
-public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<HttpApiOptions> options, ILogger<IdempotencyFilter> logger) : IEndpointFilter
+public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDetails silo, IOptions<HttpApiOptions> options, ILogger<IdempotencyFilter> logger) : IEndpointFilter
 {
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -35,6 +37,9 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
 
     private static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
     private static readonly string[] KeptHeaders = ["Location"];
+
+    /// <summary>This silo, as the holder of the claims it runs: if it dies, they are taken over at once.</summary>
+    private string? _holder;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -64,7 +69,7 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, IOptions<Htt
         var deadline = DateTimeOffset.UtcNow + PreferredWait(http.Request);
         while (true)
         {
-            var outcome = await grain.Begin(fingerprint);
+            var outcome = await grain.Begin(fingerprint, _holder ??= silo.SiloAddress.ToParsableString());
             switch (outcome.Kind)
             {
                 case IdempotencyOutcomeKind.Started:
