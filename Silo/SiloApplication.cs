@@ -38,6 +38,7 @@ public static class SiloApplication
         app.MapDashboard();
         app.MapRateLimiting();
         app.MapCarts();
+        app.MapIdempotencyClaims();
         app.MapSagas();
         app.MapProjections();
         return app;

@@ -50,6 +50,31 @@ public sealed class IdempotencyChapter : ITourChapter
         AnsiConsole.MarkupLine("[green]201[/] ran the operation; [blue]200[/] replayed its stored result (Idempotent-Replayed: true, Idempotent-Original-Status: 201); [yellow]409[/] arrived while the " +
                                "first was still running (Retry-After says when to come back; Prefer: wait=N waits instead). The claim is written to PostgreSQL " +
                                "before the operation starts, so duplicates on different silos meet at the same key grain.");
+
+        await ClaimsAsync(api, cancellationToken);
+    }
+
+    /// <summary>The same guarantees for a service that handles its own requests: claim, do the work, store the answer.</summary>
+    private static async Task ClaimsAsync(ApiClient api, CancellationToken cancellationToken)
+    {
+        AnsiConsole.MarkupLine("");
+        AnsiConsole.MarkupLine("A service of yours can use the same keys itself, through the [bold]claims API[/] (POST /api/idempotency/claims):");
+        var claim = JsonSerializer.Serialize(new { scope = "payments", key = $"charge-{Guid.NewGuid():N}"[..20], fingerprint = "POST /charge amount=12.50" });
+        using var first = await api.SendAsync(HttpMethod.Post, 0, "/api/idempotency/claims", claim, cancellationToken: cancellationToken);
+        using var claimed = JsonDocument.Parse(await first.Content.ReadAsStringAsync(cancellationToken));
+        var token = claimed.RootElement.GetProperty("token").GetString()!;
+        using var duplicate = await api.SendAsync(HttpMethod.Post, 1, "/api/idempotency/claims", claim, cancellationToken: cancellationToken);
+        var key = JsonDocument.Parse(claim).RootElement.GetProperty("key").GetString()!;
+        var answer = JsonSerializer.Serialize(new
+        {
+            token,
+            response = new { statusCode = 201, contentType = "application/json", body = Convert.ToBase64String("""{"charged":"12.50"}"""u8.ToArray()) },
+        });
+        using var completed = await api.SendAsync(HttpMethod.Put, 0, $"/api/idempotency/claims/payments/{key}", answer, cancellationToken: cancellationToken);
+        using var retry = await api.SendAsync(HttpMethod.Post, 2, "/api/idempotency/claims", claim, cancellationToken: cancellationToken);
+        AnsiConsole.MarkupLine($"  claim [green]{(int)first.StatusCode}[/] (a token: do the work)  ·  the same claim on another silo meanwhile " +
+                               $"[yellow]{(int)duplicate.StatusCode}[/]  ·  store the answer with the token [green]{(int)completed.StatusCode}[/]  ·  " +
+                               $"a retry's claim [blue]{(int)retry.StatusCode}[/] with the stored answer, so the service replays it instead of charging twice.");
     }
 
     private static Dictionary<string, string> Key(string key) => new() { ["Idempotency-Key"] = key };

@@ -12,9 +12,13 @@ public interface IIdempotencyKeyGrain : IGrainWithStringKey
     /// <summary>
     /// Claims the key for a request with this fingerprint, or says why not. <paramref name="holder"/> is the
     /// silo that will run the request (<c>SiloAddress.ToParsableString()</c>): if the membership declares it
-    /// dead while it holds the claim, the next request takes the claim over at once.
+    /// dead while it holds the claim, the next request takes the claim over at once. <paramref name="lease"/>
+    /// overrides the configured lease for this claim.
     /// </summary>
-    Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null);
+    Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null, TimeSpan? lease = null);
+
+    /// <summary>Extends the lease of a claim still running (by <paramref name="lease"/>, or the configured lease); StaleLease if it is not held by it.</summary>
+    Task<IdempotencyOutcome> Renew(Guid leaseId, TimeSpan? lease = null);
 
     Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response);
 

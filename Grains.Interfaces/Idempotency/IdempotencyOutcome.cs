@@ -27,7 +27,7 @@ public enum IdempotencyOutcomeKind
 /// new once the key was released or expired (see <see cref="IdempotencyKeys.OperationId"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("idempotency.outcome")]
-public sealed record IdempotencyOutcome(IdempotencyOutcomeKind Kind, Guid LeaseId = default, TimeSpan RetryAfter = default, StoredResponse? Response = null, bool TookOverExpiredLease = false, string? OperationId = null)
+public sealed record IdempotencyOutcome(IdempotencyOutcomeKind Kind, Guid LeaseId = default, TimeSpan RetryAfter = default, StoredResponse? Response = null, bool TookOverExpiredLease = false, string? OperationId = null, DateTimeOffset? LeaseExpiresAt = null)
 {
     public static IdempotencyOutcome Accepted { get; } = new(IdempotencyOutcomeKind.Accepted);
 

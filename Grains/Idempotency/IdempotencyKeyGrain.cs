@@ -37,19 +37,22 @@ public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, ICluste
         return Task.CompletedTask;
     }
 
-    public async Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null)
+    public async Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null, TimeSpan? lease = null)
     {
         if (!_loaded)
         {
-            var claim = machine.Begin(null, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder);
+            var claim = machine.Begin(null, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, lease: lease);
             if (await TryInsertAsync(claim.Next!))
             {
                 return claim.Outcome;
             }
         }
 
-        return await ApplyAsync(current => machine.Begin(current, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, IsDead(current?.Holder)));
+        return await ApplyAsync(current => machine.Begin(current, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, IsDead(current?.Holder), lease));
     }
+
+    public Task<IdempotencyOutcome> Renew(Guid leaseId, TimeSpan? lease = null) =>
+        ApplyAsync(current => machine.Renew(current, leaseId, time.GetUtcNow(), lease));
 
     public Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response) =>
         ApplyAsync(current => machine.Complete(current, leaseId, response, time.GetUtcNow()));

@@ -26,8 +26,9 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
     /// A request asks for the key. <paramref name="holderGone"/>: the silo holding the current claim was
     /// declared dead, so its lease is over now, whatever it said.
     /// </summary>
-    public IdempotencyTransition Begin(IdempotencyRecord? current, string fingerprint, DateTimeOffset now, Guid newLease, string? holder = null, bool holderGone = false)
+    public IdempotencyTransition Begin(IdempotencyRecord? current, string fingerprint, DateTimeOffset now, Guid newLease, string? holder = null, bool holderGone = false, TimeSpan? lease = null)
     {
+        var leaseFor = lease ?? options.Lease;
         var live = Live(current, now);
         switch (live)
         {
@@ -40,16 +41,16 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
             case { Status: IdempotencyStatus.InProgress } when (live.LeaseExpiresAt <= now || holderGone) && live.Fingerprint == fingerprint:
                 // The same request again after its holder vanished carries on the same operation (the same claim
                 // id), so the effect, keyed by it, is applied at most once whoever runs it.
-                var takeover = live with { LeaseId = newLease, LeaseExpiresAt = now + options.Lease, ExpiresAt = now + options.Retention, Holder = holder };
-                return new(takeover, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, TookOverExpiredLease: true, OperationId: takeover.ClaimId));
+                var takeover = live with { LeaseId = newLease, LeaseExpiresAt = now + leaseFor, ExpiresAt = now + options.Retention, Holder = holder };
+                return new(takeover, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, TookOverExpiredLease: true, OperationId: takeover.ClaimId, LeaseExpiresAt: takeover.LeaseExpiresAt));
             default:
                 return new(current, false, Observe(live, fingerprint, now));
         }
 
         IdempotencyTransition Claim(string claimId)
         {
-            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + options.Lease, null, null, now + options.Retention, claimId, holder);
-            return new(claim, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, OperationId: claimId));
+            var claim = new IdempotencyRecord(IdempotencyStatus.InProgress, fingerprint, newLease, now, now + leaseFor, null, null, now + options.Retention, claimId, holder);
+            return new(claim, true, new IdempotencyOutcome(IdempotencyOutcomeKind.Started, newLease, OperationId: claimId, LeaseExpiresAt: claim.LeaseExpiresAt));
         }
     }
 
@@ -61,6 +62,14 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
         { Status: IdempotencyStatus.InProgress } held when held.LeaseId == lease =>
             new(held with { Status = IdempotencyStatus.Completed, Response = response, CompletedAt = now, ExpiresAt = now + options.Retention }, true, IdempotencyOutcome.Accepted),
         { Status: IdempotencyStatus.Completed } done when done.LeaseId == lease => new(current, false, IdempotencyOutcome.Accepted),
+        _ => new(current, false, IdempotencyOutcome.StaleLease),
+    };
+
+    /// <summary>Extends a claim's lease (a long request still running); any other lease is stale.</summary>
+    public IdempotencyTransition Renew(IdempotencyRecord? current, Guid lease, DateTimeOffset now, TimeSpan? duration = null) => Live(current, now) switch
+    {
+        { Status: IdempotencyStatus.InProgress } held when held.LeaseId == lease =>
+            new(held with { LeaseExpiresAt = now + (duration ?? options.Lease) }, true, IdempotencyOutcome.Accepted with { LeaseExpiresAt = now + (duration ?? options.Lease) }),
         _ => new(current, false, IdempotencyOutcome.StaleLease),
     };
 

@@ -74,6 +74,11 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         new("GET", "/api/carts/{id}", Target: Target.Cart),
         new("POST", "/api/orders", Body: BodyKind.Order, Idempotent: true),
         new("POST", "/api/transfers", Body: BodyKind.Transfer, Idempotent: true, Target: Target.AccountInBody),
+        new("POST", "/api/idempotency/claims", Body: BodyKind.Claim),
+        new("GET", "/api/idempotency/claims/{id}/{id}"),
+        new("PUT", "/api/idempotency/claims/{id}/{id}", Body: BodyKind.CompleteClaim),
+        new("DELETE", "/api/idempotency/claims/{id}/{id}"),
+        new("POST", "/api/idempotency/claims/{id}/{id}/renew", Body: BodyKind.RenewClaim),
         new("GET", "/api/sagas/{id}"),
         new("GET", "/api/sagas/", Query: QueryKind.SagaList),
         new("POST", "/api/admin/sagas/{id}/retry", Admin: true),
@@ -383,6 +388,9 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
             BodyKind.Account => [("balance", Field.Money)],
             BodyKind.Restock => [("quantity", Field.Integer), ("unitPrice", Field.Money)],
             BodyKind.Cancel => [("reason", Field.Text)],
+            BodyKind.Claim => [("scope", Field.Id), ("key", Field.Text), ("fingerprint", Field.Text), ("lease", Field.Duration)],
+            BodyKind.CompleteClaim => [("token", Field.Text), ("response", Field.Text)],
+            BodyKind.RenewClaim => [("token", Field.Text), ("lease", Field.Duration)],
             _ => new (string, Field)[] { (Safe(Hostile()), Field.Text) },
         };
 
@@ -479,7 +487,7 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
     private sealed record Endpoint(string Method, string Template, BodyKind Body = BodyKind.None, bool Admin = false, bool Idempotent = false,
         QueryKind Query = QueryKind.None, Target Target = Target.None);
 
-    private enum BodyKind { None, Check, Policy, CartItem, Order, Transfer, Account, Restock, Cancel }
+    private enum BodyKind { None, Check, Policy, CartItem, Order, Transfer, Account, Restock, Cancel, Claim, CompleteClaim, RenewClaim }
 
     private enum QueryKind { None, SagaList, View, Limit, DashboardToken }
 
