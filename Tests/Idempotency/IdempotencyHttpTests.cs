@@ -218,6 +218,32 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
     }
 
     [Fact]
+    public async Task HandlerSlowerThanTheLease_KeepsItsClaim_ADuplicateMeanwhileGets409()
+    {
+        var filter = ActivatorUtilities.CreateInstance<IdempotencyFilter>(silo.Services);
+        var key = $"slow-{Guid.NewGuid():N}";
+        var slow = filter.InvokeAsync(EndpointFilterInvocationContext.Create(FilterContext(key, CancellationToken.None)), async _ =>
+        {
+            await Task.Delay(SiloHostFixture.Lease + TimeSpan.FromSeconds(1.5));
+            return Results.Created("/things/slow", new { slow = true });
+        }).AsTask();
+        await Task.Delay(SiloHostFixture.Lease + TimeSpan.FromMilliseconds(500));
+
+        var duplicateRan = false;
+        var duplicate = FilterContext(key, CancellationToken.None);
+        var answer = await filter.InvokeAsync(EndpointFilterInvocationContext.Create(duplicate), _ =>
+        {
+            duplicateRan = true;
+            return ValueTask.FromResult<object?>(Results.Ok());
+        });
+        await ((IResult)answer!).ExecuteAsync(duplicate);
+        await slow;
+
+        Assert.False(duplicateRan);
+        Assert.Equal(StatusCodes.Status409Conflict, duplicate.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task StoredAccepted_IsReplayedAs202_MarkedReplayed_NotAs200()
     {
         var claim = await ClaimAsync("k-202");

@@ -11,7 +11,7 @@ public static class CartEndpoints
     public static WebApplication MapCarts(this WebApplication app)
     {
         var carts = app.MapGroup("/api/carts").WithTags("Carts");
-        carts.MapPost("/{cartId}/items", AddItemAsync).AddEndpointFilter<IdempotencyFilter>();
+        carts.MapPost("/{cartId}/items", AddItemAsync).RequireIdempotencyKey();
         carts.MapGet("/{cartId}", async Task<Results<Ok<CartView>, ProblemHttpResult>> (string cartId, IGrainFactory grains) =>
             CartRules.CheckCartId(cartId) is { } invalid ? Problems.BadRequest(invalid) : TypedResults.Ok(await grains.GetCart(cartId).Get()));
         return app;
@@ -30,7 +30,7 @@ public static class CartEndpoints
             return Problems.BadRequest(invalid);
         }
 
-        var operationId = (string)http.Items[IdempotencyFilter.OperationIdItem]!;
+        var operationId = http.IdempotentOperationId();
         var added = await grains.GetCart(cartId).AddItem(operationId, body!.Sku!, body.Quantity!.Value);
         return added.Rejected is { } why
             ? Problems.Create(StatusCodes.Status409Conflict, "cart-full", "The cart is full.", why)

@@ -24,7 +24,7 @@ namespace Reliability.Silo.Http.Idempotency;
 /// claim over at once instead of waiting out the lease.
 /// What is stored: 2xx, 3xx and 5xx other than 503. Not stored (the key is released and a retry runs
 /// again): 4xx (validation, nothing happened), 503 and unhandled exceptions. A released key can be rerun
-/// safely because the handler passes <see cref="OperationIdItem"/> down to the effect, which applies an
+/// safely because the handler passes its operation id (<see cref="IdempotencyRouting.IdempotentOperationId"/>) down to the effect, which applies an
 /// operation once (see CartGrain): the claim stops concurrent duplicates, the operation id makes the
 /// effect itself exactly-once when a first attempt's fate is unknown.
 /// </summary>
@@ -33,7 +33,6 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDe
     public const string HeaderName = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
     public const string OriginalStatusHeader = "Idempotent-Original-Status";
-    public const string OperationIdItem = "idempotency.operation-id";
 
     private static readonly TimeSpan MaxPreferWait = TimeSpan.FromSeconds(60);
     private static readonly string[] KeptHeaders = ["Location"];
@@ -73,7 +72,7 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDe
             switch (outcome.Kind)
             {
                 case IdempotencyOutcomeKind.Started:
-                    return await ExecuteAsync(context, next, grain, outcome.LeaseId, IdempotencyKeys.OperationId(grainKey, outcome.OperationId));
+                    return await ExecuteAsync(context, next, grain, outcome, IdempotencyKeys.OperationId(grainKey, outcome.OperationId));
                 case IdempotencyOutcomeKind.Completed:
                     return new ReplayResult(outcome.Response!);
                 case IdempotencyOutcomeKind.Mismatch:
@@ -99,20 +98,30 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDe
     /// body. The response is written into a detached context that is never aborted, stored if it is one to
     /// keep, and only then copied to the client, if it is still there.
     /// </summary>
-    private async Task<object?> ExecuteAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, IIdempotencyKeyGrain grain, Guid lease, string operationId)
+    private async Task<object?> ExecuteAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, IIdempotencyKeyGrain grain, IdempotencyOutcome claim, string operationId)
     {
         var http = context.HttpContext;
-        http.Items[OperationIdItem] = operationId;
+        var lease = claim.LeaseId;
+        http.Features.Set<IIdempotencyFeature>(new IdempotencyRouting.Feature(operationId));
         Captured response;
-        try
+        using (var running = new CancellationTokenSource())
         {
-            var result = await next(context);
-            response = await CaptureAsync(http, result as IResult ?? TypedResults.Ok(result));
-        }
-        catch
-        {
-            await ReleaseAsync(grain, lease);
-            throw;
+            var renewing = RenewWhileRunningAsync(grain, claim, running.Token);
+            try
+            {
+                var result = await next(context);
+                response = await CaptureAsync(http, result as IResult ?? TypedResults.Ok(result));
+            }
+            catch
+            {
+                await running.CancelAsync();
+                await renewing;
+                await ReleaseAsync(grain, lease);
+                throw;
+            }
+
+            await running.CancelAsync();
+            await renewing;
         }
 
         if (Stored(response.Status))
@@ -156,6 +165,38 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDe
         await result.ExecuteAsync(detached);
         await detached.Response.Body.FlushAsync();
         return new Captured(detached.Response.StatusCode, detached.Response.ContentType, new HeaderDictionary(detached.Response.Headers.ToDictionary()), body.ToArray());
+    }
+
+    /// <summary>
+    /// Renews the claim's lease every third of it while the handler runs, so a long request is not taken
+    /// over while it still works; stops when the handler is done or the lease is no longer this one's.
+    /// </summary>
+    private async Task RenewWhileRunningAsync(IIdempotencyKeyGrain grain, IdempotencyOutcome claim, CancellationToken done)
+    {
+        var every = claim.LeaseExpiresAt is { } expires ? (expires - DateTimeOffset.UtcNow) / 3 : TimeSpan.FromSeconds(10);
+        every = every < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : every;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, done);
+                try
+                {
+                    if ((await grain.Renew(claim.LeaseId)).Kind != IdempotencyOutcomeKind.Accepted)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ErrorHandling.IsUnavailable(ex))
+                {
+                    LogRenewFailed(ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (done.IsCancellationRequested)
+        {
+            // The handler is done: the claim is completed or released next.
+        }
     }
 
     private async Task ReleaseAsync(IIdempotencyKeyGrain grain, Guid lease)
@@ -239,6 +280,9 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDe
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key could not be completed; it stays claimed until its lease expires: {Reason}")]
     private partial void LogCompleteFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency lease could not be renewed; trying again: {Reason}")]
+    private partial void LogRenewFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency key could not be released; it stays claimed until its lease expires: {Reason}")]
     private partial void LogAbandonFailed(string reason);

@@ -18,8 +18,8 @@ public static class SagaEndpoints
 
     public static WebApplication MapSagas(this WebApplication app)
     {
-        app.MapPost("/api/orders", PlaceOrderAsync).AddEndpointFilter<IdempotencyFilter>().WithTags("Sagas");
-        app.MapPost("/api/transfers", TransferAsync).AddEndpointFilter<IdempotencyFilter>().WithTags("Sagas");
+        app.MapPost("/api/orders", PlaceOrderAsync).RequireIdempotencyKey().WithTags("Sagas");
+        app.MapPost("/api/transfers", TransferAsync).RequireIdempotencyKey().WithTags("Sagas");
 
         var sagas = app.MapGroup("/api/sagas").WithTags("Sagas");
         sagas.MapGet("/{sagaId}", async (string sagaId, IGrainFactory grains) =>
@@ -214,7 +214,7 @@ public static class SagaEndpoints
 
     /// <summary>The same request (same idempotency operation) always yields the same id, so it starts the same saga.</summary>
     private static string IdFrom(HttpContext http, string prefix) =>
-        prefix + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes((string)http.Items[IdempotencyFilter.OperationIdItem]!)))[..16].ToLowerInvariant();
+        prefix + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(http.IdempotentOperationId())))[..16].ToLowerInvariant();
 
     private static IResult Unprocessable(string kind, string detail) =>
         Problems.Create(StatusCodes.Status422UnprocessableEntity, kind, "The request cannot be carried out.", detail);
