@@ -13,9 +13,9 @@ public sealed record Fault(TimeSpan At, string Kind, string Target)
 /// <summary>
 /// The faults of a chaos run, scheduled against the run's clock:
 /// <list type="bullet">
-/// <item>every period, a random silo is killed with SIGKILL and started again at once (as a supervisor
-/// would), or, every other time, paused with SIGSTOP for longer than failure detection and then resumed
-/// (the zombie: it must find itself declared dead and stop, and is then started again);</item>
+/// <item>every period, a random silo is paused with SIGSTOP for longer than failure detection and then
+/// resumed (the zombie: it must find itself declared dead and stop, and is then started again), or, every
+/// other time, killed with SIGKILL and started again at once (as a supervisor would);</item>
 /// <item>PostgreSQL crashes once (an immediate shutdown, then a start that replays its log), a third of the
 /// way through, and restarts cleanly once, two thirds of the way, each halfway between two silo faults.</item>
 /// </list>
@@ -72,7 +72,9 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         var index = 0;
         for (var at = start + period; at < until; at += period, index++)
         {
-            silo.Add((at, options.Pauses && index % 2 == 1 ? PauseAndRestartAsync : KillAndRestartAsync));
+            // A pause first: it is the longest fault, and one that ran late behind a slow restart could fall
+            // past a short run's end and be left out.
+            silo.Add((at, options.Pauses && index % 2 == 0 ? PauseAndRestartAsync : KillAndRestartAsync));
         }
 
         var database = new List<(TimeSpan At, Func<CancellationToken, Task> Run)>();
