@@ -75,13 +75,7 @@ public sealed class ManagedPostgres : IAsyncDisposable
     /// </summary>
     public async Task CrashAndStartAsync(CancellationToken cancellationToken = default)
     {
-        if (_running)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await RunAsServerUserAsync(_binaries.PgCtl, ["-D", DataDirectory, "stop", "-m", "immediate", "-w", "-t", "60"], cancellationToken);
-            _running = false;
-        }
-
+        await StopServerAsync("immediate");
         await StartServerAsync(null, cancellationToken);
     }
 
@@ -243,7 +237,8 @@ public sealed class ManagedPostgres : IAsyncDisposable
         }
     }
 
-    private async Task StopServerAsync()
+    /// <summary>Stops the server: <c>fast</c> rolls back open transactions and checkpoints; <c>immediate</c> is a crash.</summary>
+    private async Task StopServerAsync(string mode = "fast")
     {
         if (!_running)
         {
@@ -251,7 +246,7 @@ public sealed class ManagedPostgres : IAsyncDisposable
         }
 
         NpgsqlConnection.ClearAllPools();
-        await RunAsServerUserAsync(_binaries.PgCtl, ["-D", DataDirectory, "stop", "-m", "fast", "-w", "-t", "60"]);
+        await RunAsServerUserAsync(_binaries.PgCtl, ["-D", DataDirectory, "stop", "-m", mode, "-w", "-t", "60"]);
         _running = false;
     }
 

@@ -135,7 +135,7 @@ public sealed class SiloProcess : IAsyncDisposable
             return;
         }
 
-        await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString()], TimeSpan.FromSeconds(5));
+        await SignalAsync("-TERM");
         using var timeout = new CancellationTokenSource(grace);
         try
         {

@@ -25,8 +25,5 @@ public sealed record AccountState(bool Exists, decimal Balance, ImmutableDiction
     };
 
     /// <summary>Drops refunds and tombstones older than <paramref name="before"/>: no compensation comes that late.</summary>
-    public AccountState Forget(DateTimeOffset before) => this with { Refunded = Older(Refunded, before), Voided = Older(Voided, before) };
-
-    private static ImmutableDictionary<string, DateTimeOffset> Older(ImmutableDictionary<string, DateTimeOffset> entries, DateTimeOffset before) =>
-        entries.Values.Any(at => at < before) ? entries.RemoveRange(entries.Where(e => e.Value < before).Select(e => e.Key)) : entries;
+    public AccountState Forget(DateTimeOffset before) => this with { Refunded = Refunded.Since(at => at, before), Voided = Voided.Since(at => at, before) };
 }

@@ -38,9 +38,5 @@ public sealed record InventoryState(
     };
 
     /// <summary>Stops listing reservations and tombstones older than <paramref name="before"/> (their counts stay).</summary>
-    public InventoryState Forget(DateTimeOffset before) => this with
-    {
-        Reservations = Reservations.Values.Any(r => r.At < before) ? Reservations.RemoveRange(Reservations.Where(r => r.Value.At < before).Select(r => r.Key)) : Reservations,
-        Voided = Voided.Values.Any(at => at < before) ? Voided.RemoveRange(Voided.Where(v => v.Value < before).Select(v => v.Key)) : Voided,
-    };
+    public InventoryState Forget(DateTimeOffset before) => this with { Reservations = Reservations.Since(r => r.At, before), Voided = Voided.Since(at => at, before) };
 }

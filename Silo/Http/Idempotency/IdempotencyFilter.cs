@@ -104,24 +104,25 @@ public sealed partial class IdempotencyFilter(IGrainFactory grains, ILocalSiloDe
         var lease = claim.LeaseId;
         http.Features.Set<IIdempotencyFeature>(new IdempotencyRouting.Feature(operationId));
         Captured response;
-        using (var running = new CancellationTokenSource())
+        try
         {
+            using var running = new CancellationTokenSource();
             var renewing = RenewWhileRunningAsync(grain, claim, running.Token);
             try
             {
                 var result = await next(context);
                 response = await CaptureAsync(http, result as IResult ?? TypedResults.Ok(result));
             }
-            catch
+            finally
             {
                 await running.CancelAsync();
                 await renewing;
-                await ReleaseAsync(grain, lease);
-                throw;
             }
-
-            await running.CancelAsync();
-            await renewing;
+        }
+        catch
+        {
+            await ReleaseAsync(grain, lease);
+            throw;
         }
 
         if (Stored(response.Status))
