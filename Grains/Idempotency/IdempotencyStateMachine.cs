@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Reliability.Idempotency;
 
 /// <summary>The next record (null = the key is free) and what to answer; <see cref="Changed"/> says whether to write.</summary>
@@ -55,7 +57,8 @@ public sealed class IdempotencyStateMachine(IdempotencyOptions options)
     }
 
     /// <summary>A claim's own id: the key is free again after retention, and a new claim of it is a new operation.</summary>
-    private static string ClaimIdOf(Guid lease) => lease.ToString("N")[..16];
+    /// <remarks>Derived from the first lease by a hash, not cut from it: the claim id is shown (GET of a claim), the lease is the claim's secret token.</remarks>
+    private static string ClaimIdOf(Guid lease) => Convert.ToHexString(SHA256.HashData(lease.ToByteArray()))[..16].ToLowerInvariant();
 
     public IdempotencyTransition Complete(IdempotencyRecord? current, Guid lease, StoredResponse response, DateTimeOffset now) => Live(current, now) switch
     {

@@ -234,4 +234,14 @@ public sealed class IdempotencyStateMachineTests
         Assert.Equal("silo-b", takeover.Next!.Holder);
         Assert.Equal(IdempotencyOutcomeKind.Mismatch, other.Outcome.Kind);
     }
+
+    [Fact]
+    public void ClaimId_GivesNothingOfTheLeaseToken_AwayWhenShown()
+    {
+        var lease = Guid.NewGuid();
+
+        var claim = _machine.Begin(null, "fp", Now, lease).Outcome;
+
+        Assert.DoesNotContain(claim.OperationId!, lease.ToString("N"), StringComparison.Ordinal);
+    }
 }
