@@ -6,6 +6,7 @@ using Reliability.Client.Commands.Idempotency;
 using Reliability.Client.Commands.Projections;
 using Reliability.Client.Commands.RateLimiting;
 using Reliability.Client.Commands.Sagas;
+using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -110,6 +111,7 @@ app.Configure(config =>
     });
     config.AddCommand<AccountCommand>("account").WithDescription("An account's balance.");
     config.AddCommand<StockCommand>("stock").WithDescription("A SKU's stock: on hand, reserved, available.");
+    config.AddCommand<UpstreamCommand>("upstream").WithDescription("A demo HTTP service to put behind the gateway: counts the effects it applied per Idempotency-Key.");
     config.AddCommand<ChaosCommand>("chaos").WithDescription("Kill silos and restart PostgreSQL under a mixed load, then check every invariant (exit 1 if one fails).")
         .WithExample("chaos", "--duration", "60s");
     config.AddBranch("bench", bench =>

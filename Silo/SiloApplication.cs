@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
+using Reliability.Silo.Http.Gateway;
 using Reliability.Silo.Http.Idempotency;
 using Reliability.Silo.Http.Projections;
 using Reliability.Silo.Http.RateLimiting;
@@ -28,6 +29,8 @@ public static class SiloApplication
         builder.AddToolkitSilo(settings);
         builder.Services.AddToolkitHealth();
         builder.Services.AddToolkitProblems();
+        builder.Services.AddSingleton<IdempotencyGuard>();
+        builder.Services.AddToolkitGateway(settings.Gateway);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddHostedService<ParentWatch>();
 
@@ -41,6 +44,7 @@ public static class SiloApplication
         app.MapIdempotencyClaims();
         app.MapSagas();
         app.MapProjections();
+        app.MapToolkitGateway();
         return app;
     }
 

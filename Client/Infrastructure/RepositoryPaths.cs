@@ -25,6 +25,16 @@ public static class RepositoryPaths
             : throw new CommandException($"The silo is not built ({path} is missing): run `dotnet build orleans.sln -c {configuration}` first.");
     }
 
+    /// <summary>The client built with the same configuration (for <c>Client upstream</c> as a process of its own).</summary>
+    public static string ClientAssembly()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Release";
+        var path = Path.Combine(Root, "Client", "bin", configuration, "net10.0", "Client.dll");
+        return File.Exists(path)
+            ? path
+            : throw new CommandException($"The client is not built ({path} is missing): run `dotnet build orleans.sln -c {configuration}` first.");
+    }
+
     private static string FindRoot()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })

@@ -3,11 +3,12 @@ using Reliability.Infrastructure;
 using Reliability.Projections;
 using Reliability.Sagas;
 using Reliability.Services;
+using Reliability.Silo.Http.Gateway;
 
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections, GatewayOptions Gateway)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
@@ -19,6 +20,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         var sagas = Bind<SagaOptions>(configuration, SagaOptions.SectionName);
         var services = Bind<ServiceOptions>(configuration, ServiceOptions.SectionName);
         var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
+        var gateway = Bind<GatewayOptions>(configuration, GatewayOptions.SectionName);
         silo.Validate();
         http.Validate();
         httpApi.Validate();
@@ -26,6 +28,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         sagas.Validate();
         services.Validate();
         projections.Validate();
+        gateway.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
             throw new StartupException(
@@ -33,7 +36,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections);
+        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections, gateway);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -179,7 +179,7 @@ public sealed class FuzzTests(SiloHostFixture silo, ITestOutputHelper output)
         using var request = silo.Request(method, path, json, admin: true);
         if (idempotencyKey is not null)
         {
-            request.Headers.Add(IdempotencyFilter.HeaderName, idempotencyKey);
+            request.Headers.Add(IdempotencyGuard.HeaderName, idempotencyKey);
         }
 
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

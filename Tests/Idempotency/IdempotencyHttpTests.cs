@@ -22,7 +22,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
         var request = silo.Request(HttpMethod.Post, $"/api/carts/{_cart}/items", json, apiKey: _apiKey);
         if (key is not null)
         {
-            request.Headers.TryAddWithoutValidation(IdempotencyFilter.HeaderName, key);
+            request.Headers.TryAddWithoutValidation(IdempotencyGuard.HeaderName, key);
         }
 
         if (prefer is not null)
@@ -88,9 +88,9 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
 
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         Assert.Equal($"/api/carts/{_cart}", first.Headers.Location?.ToString());
-        Assert.False(first.Headers.Contains(IdempotencyFilter.ReplayedHeader));
+        Assert.False(first.Headers.Contains(IdempotencyGuard.ReplayedHeader));
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        Assert.Equal("true", retry.Headers.GetValues(IdempotencyFilter.ReplayedHeader).Single());
+        Assert.Equal("true", retry.Headers.GetValues(IdempotencyGuard.ReplayedHeader).Single());
         Assert.Equal(first.Headers.Location, retry.Headers.Location);
         Assert.Equal(await first.Content.ReadAsStringAsync(), await retry.Content.ReadAsStringAsync());
         Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
@@ -113,7 +113,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
     {
         using var mine = await silo.Http.SendAsync(AddItem("shared"));
         var theirs = silo.Request(HttpMethod.Post, $"/api/carts/{_cart}/items", """{"sku":"book-1","quantity":1}""", apiKey: "someone-else");
-        theirs.Headers.Add(IdempotencyFilter.HeaderName, "shared");
+        theirs.Headers.Add(IdempotencyGuard.HeaderName, "shared");
         using var theirResponse = await silo.Http.SendAsync(theirs);
 
         Assert.Equal(HttpStatusCode.Created, mine.StatusCode);
@@ -212,7 +212,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
         var retryResult = await filter.InvokeAsync(EndpointFilterInvocationContext.Create(retry), _ => throw new InvalidOperationException("a retry must not run the handler again"));
         await ((IResult)retryResult!).ExecuteAsync(retry);
 
-        Assert.Equal("true", retry.Response.Headers[IdempotencyFilter.ReplayedHeader].ToString());
+        Assert.Equal("true", retry.Response.Headers[IdempotencyGuard.ReplayedHeader].ToString());
         Assert.Equal("/things/42", retry.Response.Headers.Location.ToString());
         Assert.Equal(JsonSerializer.Serialize(answer, JsonSerializerOptions.Web), Encoding.UTF8.GetString(((MemoryStream)retry.Response.Body).ToArray()));
     }
@@ -253,7 +253,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
         using var replay = await silo.Http.SendAsync(AddItem("k-202"));
 
         Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
-        Assert.Equal("true", replay.Headers.GetValues(IdempotencyFilter.ReplayedHeader).Single());
+        Assert.Equal("true", replay.Headers.GetValues(IdempotencyGuard.ReplayedHeader).Single());
         Assert.Equal("{\"status\":\"Running\"}", await replay.Content.ReadAsStringAsync());
     }
 
@@ -265,7 +265,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
 
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
-        Assert.Equal("201", replay.Headers.GetValues(IdempotencyFilter.OriginalStatusHeader).Single());
+        Assert.Equal("201", replay.Headers.GetValues(IdempotencyGuard.OriginalStatusHeader).Single());
     }
 
     [Fact]
@@ -276,7 +276,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
         HttpRequestMessage Post()
         {
             var request = silo.Request(HttpMethod.Post, $"/api/carts/{_cart}/items", """{"sku":"book-1","quantity":1}""", apiKey: apiKey);
-            request.Headers.TryAddWithoutValidation(IdempotencyFilter.HeaderName, key);
+            request.Headers.TryAddWithoutValidation(IdempotencyGuard.HeaderName, key);
             return request;
         }
 
@@ -293,7 +293,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
         var http = new DefaultHttpContext { RequestServices = silo.Services, RequestAborted = aborted };
         http.Request.Method = "POST";
         http.Request.Path = "/test/abort";
-        http.Request.Headers[IdempotencyFilter.HeaderName] = key;
+        http.Request.Headers[IdempotencyGuard.HeaderName] = key;
         http.Request.Headers["X-Api-Key"] = _apiKey;
         http.Request.Body = new MemoryStream("{}"u8.ToArray());
         http.Response.Body = new MemoryStream();
@@ -303,7 +303,7 @@ public sealed class IdempotencyHttpTests(SiloHostFixture silo)
     private async Task<(IIdempotencyKeyGrain Grain, IdempotencyOutcome Outcome)> ClaimAsync(string key)
     {
         var grain = ((IGrainFactory)silo.Services.GetService(typeof(IGrainFactory))!).GetIdempotencyKey(IdempotencyKeys.ScopeOf(_apiKey), key);
-        var fingerprint = IdempotencyFilter.Fingerprint("POST", $"/api/carts/{_cart}/items", Encoding.UTF8.GetBytes("""{"sku":"book-1","quantity":1}"""));
+        var fingerprint = IdempotencyGuard.Fingerprint("POST", $"/api/carts/{_cart}/items", Encoding.UTF8.GetBytes("""{"sku":"book-1","quantity":1}"""));
         return (grain, await grain.Begin(fingerprint));
     }
 }

@@ -26,12 +26,23 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     public IServiceProvider Services => _apps[0].Services;
 
+    /// <summary>
+    /// The demo upstream in a process of its own, behind the gateway routes <c>/shop</c> (keys required, 4xx not
+    /// stored) and <c>/lenient</c> (a missing key passes through, 4xx stored); <c>/dead</c> leads nowhere.
+    /// </summary>
+    public UpstreamProcess Upstream { get; private set; } = null!;
+
+    public HttpClient UpstreamHttp { get; private set; } = null!;
+
     /// <summary>Short enough for a test to outwait, long enough for any real request.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
 
     public async Task InitializeAsync()
     {
         ConnectionString = await TestDatabase.CreateAsync("http");
+        Upstream = await UpstreamProcess.StartAsync();
+        UpstreamHttp = new HttpClient { BaseAddress = new Uri(Upstream.Address) };
+        var deadPort = FreePorts.Next();
         var starting = Enumerable.Range(0, SiloCount).Select(async i =>
         {
             var httpPort = FreePorts.Next();
@@ -44,6 +55,16 @@ public sealed class SiloHostFixture : IAsyncLifetime
                 $"--Http:Port={httpPort}",
                 $"--Admin:Token={AdminToken}",
                 $"--Idempotency:Lease={Lease}",
+                "--Gateway:Routes:shop:PathPrefix=/shop",
+                $"--Gateway:Routes:shop:Upstreams:0={Upstream.Address}",
+                "--Gateway:Routes:shop:StripPrefix=true",
+                "--Gateway:Routes:lenient:PathPrefix=/lenient",
+                $"--Gateway:Routes:lenient:Upstreams:0={Upstream.Address}",
+                "--Gateway:Routes:lenient:StripPrefix=true",
+                "--Gateway:Routes:lenient:MissingKey=PassThrough",
+                "--Gateway:Routes:lenient:StoreClientErrors=true",
+                "--Gateway:Routes:dead:PathPrefix=/dead",
+                $"--Gateway:Routes:dead:Upstreams:0=http://127.0.0.1:{deadPort}",
                 "--Logging:Format=simple",
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Orleans=Error",
@@ -86,6 +107,8 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        UpstreamHttp.Dispose();
+        await Upstream.DisposeAsync();
         foreach (var client in _clients)
         {
             client.Dispose();

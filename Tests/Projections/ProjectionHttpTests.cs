@@ -27,7 +27,7 @@ public sealed class ProjectionHttpTests(SiloHostFixture silo)
         }
 
         var request = silo.Request(HttpMethod.Post, "/api/orders", $$"""{"customerId":"{{_customer}}","items":[{"sku":"{{_sku}}","quantity":{{quantity}}}]}""");
-        request.Headers.Add(IdempotencyFilter.HeaderName, $"order-{_customer}");
+        request.Headers.Add(IdempotencyGuard.HeaderName, $"order-{_customer}");
         using var response = await silo.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -66,7 +66,7 @@ public sealed class ProjectionHttpTests(SiloHostFixture silo)
         }
 
         var request = silo.Request(HttpMethod.Post, "/api/transfers", $$"""{"from":"{{alice}}","to":"{{bob}}","amount":20}""");
-        request.Headers.Add(IdempotencyFilter.HeaderName, $"transfer-{alice}");
+        request.Headers.Add(IdempotencyGuard.HeaderName, $"transfer-{alice}");
         using var response = await silo.Http.SendAsync(request);
         var saga = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         var after = string.Join(',', saga.GetProperty("consistency").EnumerateArray().Select(t => t.GetString()));

@@ -22,7 +22,7 @@ public sealed class SagaHttpTests(SiloHostFixture silo)
         var request = silo.Request(HttpMethod.Post, path, json, apiKey: "saga-tests");
         if (key is not null)
         {
-            request.Headers.Add(IdempotencyFilter.HeaderName, $"{key}-{_alice}");
+            request.Headers.Add(IdempotencyGuard.HeaderName, $"{key}-{_alice}");
         }
 
         var response = await silo.Http.SendAsync(request);
