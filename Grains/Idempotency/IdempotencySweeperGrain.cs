@@ -35,17 +35,30 @@ public sealed partial class IdempotencySweeperGrain(
         var cutoff = time.GetUtcNow() - options.Value.Retention - options.Value.SweepGrace;
         await using var connection = new NpgsqlConnection(database.ConnectionStringFor(StoreNames.Idempotency));
         await connection.OpenAsync();
+        var total = await SweepAsync(connection, "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE updated_at < @cutoff LIMIT @batch)", cutoff);
+        // Rows from before idempotency_keys (see IdempotencyStorage).
+        total += await SweepAsync(connection,
+            """
+            DELETE FROM orleansstorage WHERE ctid IN (
+                SELECT ctid FROM orleansstorage
+                 WHERE serviceid = @service AND graintypestring = 'idempotency' AND modifiedon < @cutoff
+                 LIMIT @batch)
+            """, cutoff);
+        if (total > 0)
+        {
+            LogSwept(total, cutoff);
+        }
+
+        return total;
+    }
+
+    private async Task<long> SweepAsync(NpgsqlConnection connection, string sql, DateTimeOffset cutoff)
+    {
         long total = 0;
         int deleted;
         do
         {
-            await using var command = new NpgsqlCommand(
-                """
-                DELETE FROM orleansstorage WHERE ctid IN (
-                    SELECT ctid FROM orleansstorage
-                     WHERE serviceid = @service AND graintypestring = 'idempotency' AND modifiedon < @cutoff
-                     LIMIT @batch)
-                """, connection);
+            await using var command = new NpgsqlCommand(sql, connection);
             command.Parameters.AddWithValue("service", cluster.Value.ServiceId);
             command.Parameters.AddWithValue("cutoff", cutoff);
             command.Parameters.AddWithValue("batch", BatchSize);
@@ -53,11 +66,6 @@ public sealed partial class IdempotencySweeperGrain(
             total += deleted;
         }
         while (deleted == BatchSize);
-
-        if (total > 0)
-        {
-            LogSwept(total, cutoff);
-        }
 
         return total;
     }

@@ -12,6 +12,7 @@ public static class SqlScripts
     public const string EventStore = "40-event-store.sql";
     public const string Sagas = "50-sagas.sql";
     public const string Projections = "60-projections.sql";
+    public const string Idempotency = "70-idempotency.sql";
 
     private static readonly ConcurrentDictionary<string, string> Cache = new();
 

@@ -10,7 +10,8 @@ public static class StoreCatalog
         new(StoreNames.Cluster, [SqlScripts.OrleansQueries, SqlScripts.OrleansClustering, SqlScripts.OrleansReminders], IsGrainStorage: false),
         new(StoreNames.Diagnostics, GrainState, IsGrainStorage: true),
         new(StoreNames.RateLimiting, GrainState, IsGrainStorage: true),
-        new(StoreNames.Idempotency, GrainState, IsGrainStorage: true),
+        // Keys are grain state in a table of their own, written in batches (IdempotencyStorage); orleansstorage stays for rows written before it.
+        new(StoreNames.Idempotency, [.. GrainState, SqlScripts.Idempotency], IsGrainStorage: false),
         new(StoreNames.Carts, GrainState, IsGrainStorage: true),
         new(StoreNames.Sagas, [SqlScripts.Sagas], IsGrainStorage: false),
         // Views are grain state too, but in a table of their own, written in batches (ViewStateStorage).

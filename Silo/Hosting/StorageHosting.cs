@@ -4,6 +4,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.Runtime.Hosting;
 using Reliability.Infrastructure;
+using Reliability.Idempotency;
 using Reliability.Projections;
 
 namespace Reliability.Silo.Hosting;
@@ -41,6 +42,18 @@ public static class StorageHosting
             }));
         }
 
+        // The keys' state: a table of its own, written in batches (see IdempotencyStorage), reading through
+        // to the ADO.NET storage for keys written before it.
+        var idempotency = database.ConnectionStringFor(StoreNames.Idempotency);
+        silo.AddAdoNetGrainStorage(IdempotencyStorage.LegacyName, options => options.Configure<Serializer>((o, serializer) =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = idempotency;
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+        silo.Services.AddGrainStorage(StoreNames.Idempotency, (sp, _) => new IdempotencyStorage(
+            idempotency, new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()), sp.GetRequiredKeyedService<IGrainStorage>(IdempotencyStorage.LegacyName)));
+
         // The views' state: a table of its own, written in batches (see ViewStateStorage).
         var views = database.ConnectionStringFor(StoreNames.Projections);
         silo.Services.AddGrainStorage(StoreNames.Projections, (sp, _) =>
@@ -59,7 +72,7 @@ public static class StorageHosting
     public static ISiloBuilder AddToolkitInMemoryStorage(this ISiloBuilder silo)
     {
         silo.Services.TryAddSingleton(new DatabaseOptions());
-        foreach (var store in StoreCatalog.GrainStorage.Select(s => s.Name).Append(StoreNames.Projections))
+        foreach (var store in StoreCatalog.GrainStorage.Select(s => s.Name).Append(StoreNames.Idempotency).Append(StoreNames.Projections))
         {
             silo.AddMemoryGrainStorage(store);
         }

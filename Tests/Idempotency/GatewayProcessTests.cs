@@ -47,7 +47,8 @@ public sealed class GatewayProcessTests(ITestOutputHelper output)
         while (true)
         {
             retry = await http.SendAsync(Post(silos[1], key));
-            if (retry.StatusCode != HttpStatusCode.Conflict || killed.Elapsed > TimeSpan.FromSeconds(60))
+            // A client retries on 409 (still claimed) and 503 (the key's silo just died), as Retry-After says.
+            if (retry.StatusCode is not (HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable) || killed.Elapsed > TimeSpan.FromSeconds(60))
             {
                 break;
             }

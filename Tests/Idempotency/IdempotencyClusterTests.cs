@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orleans.Storage;
 using Reliability.Idempotency;
 using Reliability.Infrastructure;
 using Reliability.Tests.Infrastructure;
@@ -132,11 +133,38 @@ public sealed class IdempotencyClusterTests
         Assert.Equal(1, await CountRowsAsync(database));
     }
 
+    /// <summary>
+    /// A key completed before idempotency_keys existed (its row in orleansstorage, written by the ADO.NET
+    /// storage) still replays: it is moved on first use, not claimed afresh.
+    /// </summary>
+    [Fact]
+    public async Task AKeyCompletedInTheOldTable_StillReplays_AndIsMovedToTheNewOne()
+    {
+        var (cluster, database) = await TestClusters.StartAsync("idem-legacy", idempotency: ShortLease);
+        await using var _ = cluster;
+        var silo = cluster.Silos[0].SiloHost.Services;
+        var legacy = silo.GetRequiredKeyedService<IGrainStorage>(IdempotencyStorage.LegacyName);
+        var key = silo.GetRequiredService<IGrainFactory>().GetIdempotencyKey("public", "before-the-move");
+        var now = DateTimeOffset.UtcNow;
+        var record = new IdempotencyRecord(IdempotencyStatus.Completed, "fp", Guid.NewGuid(), now, now, Created, now, now.AddHours(1), ClaimId: "c1");
+        await legacy.WriteStateAsync("idempotency", key.GetGrainId(), new GrainState<IdempotencyState>(new IdempotencyState(record)));
+
+        var shown = await key.Get();
+        var replay = await key.Begin("fp");
+        var other = await key.Begin("another request");
+
+        Assert.Equal(IdempotencyStatus.Completed, shown?.Status);
+        Assert.Equal(IdempotencyOutcomeKind.Completed, replay.Kind);
+        Assert.Equal(201, replay.Response!.StatusCode);
+        Assert.Equal(IdempotencyOutcomeKind.Mismatch, other.Kind);
+        Assert.Equal(1, await CountRowsAsync(database));
+    }
+
     private static async Task<long> CountRowsAsync(DatabaseOptions database)
     {
         await using var connection = new NpgsqlConnection(database.ConnectionStringFor(StoreNames.Idempotency));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleansstorage WHERE graintypestring = 'idempotency'", connection);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM idempotency_keys", connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 }
