@@ -15,7 +15,8 @@ public static class SiloApplication
 {
     public static async Task<WebApplication> CreateAsync(string[] args, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The content root is the silo's own folder, wherever it is started from: appsettings.json lives there.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var settings = ToolkitSettings.Read(builder.Configuration);
         builder.Logging.AddToolkitLogging(builder.Configuration);
         using (var startupLogs = LoggerFactory.Create(logging => logging.AddToolkitLogging(builder.Configuration)))

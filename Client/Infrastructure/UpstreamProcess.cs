@@ -16,12 +16,14 @@ public sealed class UpstreamProcess : IAsyncDisposable
 
     public string Address { get; }
 
-    /// <summary>Starts it on a free port and returns once it listens.</summary>
-    public static async Task<UpstreamProcess> StartAsync(string? connectionString = null, bool honourKeys = false, CancellationToken cancellationToken = default)
+    /// <summary>Starts it on <paramref name="port"/> (0: a free one) and returns once it listens.</summary>
+    public static async Task<UpstreamProcess> StartAsync(string? connectionString = null, bool honourKeys = false, int port = 0, CancellationToken cancellationToken = default)
     {
         var start = new ProcessStartInfo(SiloProcess.DotnetHost()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(RepositoryPaths.ClientAssembly());
         start.ArgumentList.Add("upstream");
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add(port.ToString());
         start.ArgumentList.Add("--parent");
         start.ArgumentList.Add(Environment.ProcessId.ToString());
         if (honourKeys)

@@ -41,6 +41,7 @@ public static class GatewayHosting
                 upstreams = r.Value.Upstreams,
                 loadBalancing = r.Value.LoadBalancing,
                 healthPath = r.Value.HealthPath,
+                idempotency = r.Value.Idempotency,
                 keyedMethods = r.Value.Methods,
                 missingKey = r.Value.MissingKey,
                 storeClientErrors = r.Value.StoreClientErrors,

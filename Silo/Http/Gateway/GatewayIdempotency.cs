@@ -32,7 +32,7 @@ public sealed class GatewayIdempotency(RequestDelegate next, IdempotencyGuard gu
     {
         var name = http.GetReverseProxyFeature().Route.Config.RouteId;
         var route = options.Value.Routes[name];
-        if (!route.IsKeyed(http.Request.Method)
+        if (!route.Idempotency || !route.IsKeyed(http.Request.Method)
             || (route.MissingKey == MissingKeyMode.PassThrough && !http.Request.Headers.ContainsKey(IdempotencyGuard.HeaderName)))
         {
             await next(http);

@@ -87,6 +87,9 @@ public sealed class GatewayRoute
 
     public MissingKeyMode MissingKey { get; set; } = MissingKeyMode.Reject;
 
+    /// <summary>False: a plain reverse proxy route, no keys at all (for comparison, or paths that need none).</summary>
+    public bool Idempotency { get; set; } = true;
+
     /// <summary>Whether an upstream 4xx is stored and replayed (true) or leaves the key free for a corrected retry (false, the default).</summary>
     public bool StoreClientErrors { get; set; }
 
