@@ -103,10 +103,17 @@ public sealed class BenchGatewayCommand : AsyncCommand<BenchGatewayCommand.Setti
         var rounds = await LoadRunner.RunRoundsAsync(scenarios, settings.Rounds, settings.InFlight, duration / 3, duration, cancellationToken, () => epoch++);
         var results = rounds.Select(r => r.Median).ToList();
         AnsiConsole.Write(LoadRunner.RoundsTable(rounds));
+
+        // At 64 in flight on a saturated machine, p50 is mostly queueing (in flight ÷ rate); the latency the
+        // gateway itself adds is measured one request at a time.
+        var alone = await LoadRunner.RunRoundsAsync([scenarios[0], scenarios[2]], settings.Rounds, inFlight: 1, duration / 3, duration / 2, cancellationToken, () => epoch++);
+        AnsiConsole.MarkupLine("one request at a time:");
+        AnsiConsole.Write(LoadRunner.RoundsTable(alone));
         var (direct, plain, first, replay) = (results[0], results[1], results[2], results[3]);
+        var addedP50 = alone[1].Median.P50Ms - alone[0].Median.P50Ms;
         AnsiConsole.MarkupLine($"replays: {replay.PerSecond / direct.PerSecond:0.00}× the direct upstream rate (target ≥ 3×)");
-        AnsiConsole.MarkupLine($"first-time: {first.PerSecond / direct.PerSecond:0.00}× the direct upstream rate (target ≥ 0.5×), " +
-                               $"p50 {first.P50Ms - direct.P50Ms:+0.00;-0.00} ms over direct (target < 3 ms)");
+        AnsiConsole.MarkupLine($"first-time: {first.PerSecond / direct.PerSecond:0.00}× the direct upstream rate (target ≥ 0.5×); " +
+                               $"added p50 {addedP50:+0.00;-0.00} ms one at a time (target < 3 ms), {first.P50Ms - direct.P50Ms:+0.00;-0.00} ms at {settings.InFlight} in flight");
         AnsiConsole.MarkupLine($"YARP alone: {plain.PerSecond / direct.PerSecond:0.00}× the direct rate, p50 {plain.P50Ms - direct.P50Ms:+0.00;-0.00} ms over direct");
         return results.Sum(r => r.Errors) == 0 ? 0 : 1;
     }
