@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Reliability.Client.Bench;
 using Reliability.Client.Chaos;
 using Reliability.Client.Commands;
+using Reliability.Client.Commands.Gateway;
 using Reliability.Client.Commands.Idempotency;
 using Reliability.Client.Commands.Projections;
 using Reliability.Client.Commands.RateLimiting;
@@ -111,6 +112,13 @@ app.Configure(config =>
     });
     config.AddCommand<AccountCommand>("account").WithDescription("An account's balance.");
     config.AddCommand<StockCommand>("stock").WithDescription("A SKU's stock: on hand, reserved, available.");
+    config.AddBranch("gateway", gateway =>
+    {
+        gateway.SetDescription("The idempotency gateway in front of other services' HTTP APIs.");
+        gateway.AddCommand<GatewayRoutesCommand>("routes").WithDescription("The gateway routes every silo serves: matches, upstreams, keyed methods.");
+        gateway.AddCommand<GatewayTryCommand>("try").WithDescription("POST the same request with one key twice at once through two silos, then once more; show what the upstream applied.")
+            .WithExample("gateway", "try", "/demo/orders");
+    });
     config.AddCommand<UpstreamCommand>("upstream").WithDescription("A demo HTTP service to put behind the gateway: counts the effects it applied per Idempotency-Key.");
     config.AddCommand<ChaosCommand>("chaos").WithDescription("Kill silos and restart PostgreSQL under a mixed load, then check every invariant (exit 1 if one fails).")
         .WithExample("chaos", "--duration", "60s");

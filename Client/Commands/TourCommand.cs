@@ -12,7 +12,7 @@ public sealed class TourCommand : AsyncCommand<ClusterSettings>
         var target = settings.Target();
         await using var connection = await AnsiConsole.Status().StartAsync("connecting to the cluster…",
             _ => ClusterConnection.ConnectAsync(target, cancellationToken));
-        await Tour.Tour.RunAsync(new Tour.TourContext(connection), cancellationToken);
+        await Tour.Tour.RunAsync(new Tour.TourContext(connection, ClusterRunInfo.TryRead(RepositoryPaths.ClusterFile)?.DemoUpstream), cancellationToken);
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -43,6 +44,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
 
         ManagedPostgres? postgres = null;
         LocalCluster? cluster = null;
+        DemoUpstream? demoUpstream = null;
         try
         {
             var connectionString = settings.Database;
@@ -56,11 +58,20 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
                 AnsiConsole.MarkupLine($"[green]✓[/] PostgreSQL on 127.0.0.1:{postgres.Port} (data in {Markup.Escape(postgres.RootDirectory)})");
             }
 
-            cluster = new LocalCluster(siloAssembly, connectionString, runDirectory);
+            // Someone else's service for the gateway to stand in front of (the tour's gateway chapter, `gateway try`).
+            demoUpstream = await DemoUpstream.StartAsync(0, connectionString: null, honourKeys: false, cancellationToken);
+            AnsiConsole.MarkupLine($"[green]✓[/] demo upstream on {demoUpstream.Address}, behind every silo's gateway at {ClusterRunInfo.DemoRoute}");
+            cluster = new LocalCluster(siloAssembly, connectionString, runDirectory, new Dictionary<string, string>
+            {
+                ["Gateway:Routes:demo:PathPrefix"] = ClusterRunInfo.DemoRoute,
+                ["Gateway:Routes:demo:Upstreams:0"] = demoUpstream.Address,
+                ["Gateway:Routes:demo:StripPrefix"] = "true",
+                ["Gateway:Routes:demo:HealthPath"] = "/health",
+            });
             var endpoints = Enumerable.Range(0, settings.Silos).Select(i => LocalCluster.PlanEndpoint(i)).ToList();
             await StartSilosAsync(cluster, endpoints, cancellationToken);
 
-            var run = new ClusterRunInfo("reliability", "reliability", connectionString, runDirectory, cluster.Silos.Select(s => s.Endpoint).ToList());
+            var run = new ClusterRunInfo("reliability", "reliability", connectionString, runDirectory, cluster.Silos.Select(s => s.Endpoint).ToList(), demoUpstream.Address);
             run.Write(RepositoryPaths.ClusterFile);
             ShowCluster(run);
 
@@ -68,7 +79,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             {
                 var target = new ClusterTarget(connectionString, run.ClusterId, run.ServiceId, run.Silos.Select(s => s.HttpUrl).ToList());
                 await using var connection = await ClusterConnection.ConnectAsync(target, cancellationToken);
-                await Tour.Tour.RunAsync(new Tour.TourContext(connection), cancellationToken);
+                await Tour.Tour.RunAsync(new Tour.TourContext(connection, demoUpstream.Address), cancellationToken);
             }
 
             if (!settings.ExitAfterTour)
@@ -87,6 +98,11 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
                 {
                     status.Status("stopping the silos…");
                     await cluster.DisposeAsync();
+                }
+
+                if (demoUpstream is not null)
+                {
+                    await demoUpstream.DisposeAsync();
                 }
 
                 if (postgres is not null)

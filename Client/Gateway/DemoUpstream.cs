@@ -32,6 +32,8 @@ public sealed class DemoUpstream : IAsyncDisposable
 {
     public const string EffectsTable = "upstream_effects";
 
+    private static readonly JsonSerializerOptions OmitNulls = new(JsonSerializerOptions.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     private readonly WebApplication _app;
     private readonly NpgsqlDataSource? _database;
     private readonly bool _honourKeys;
@@ -112,7 +114,7 @@ public sealed class DemoUpstream : IAsyncDisposable
         var applied = _byKey.AddOrUpdate(key, 1, (_, n) => n + 1);
         Interlocked.Increment(ref _total);
         var order = Interlocked.Increment(ref _orders);
-        var answer = JsonSerializer.Serialize(new { orderId = order, idempotencyKey = key, timesThisKeyApplied = applied, pad = new string('.', control.PadBytes) });
+        var answer = JsonSerializer.Serialize(new { orderId = order, idempotencyKey = key, timesThisKeyApplied = applied, pad = control.PadBytes > 0 ? new string('.', control.PadBytes) : null }, OmitNulls);
         if (_honourKeys && key.Length > 0)
         {
             _answers[key] = answer;

@@ -10,6 +10,9 @@ public sealed class ApiClient(IReadOnlyList<string> siloUrls, string? apiKey = n
 
     public int SiloCount => siloUrls.Count;
 
+    /// <summary>The base address requests for <paramref name="silo"/> go to.</summary>
+    public string UrlOf(int silo) => siloUrls[silo % siloUrls.Count];
+
     public static ApiClient For(ClusterTarget target, string? apiKey = null) =>
         target.HttpUrls.Count > 0 ? new ApiClient(target.HttpUrls, apiKey) : throw new CommandException("No silo HTTP address is known: pass --http http://host:port[,…].");
 

@@ -12,8 +12,11 @@ public sealed record SiloEndpoint(string Name, int SiloPort, int GatewayPort, in
 /// What <c>up</c> writes to <c>.run/cluster.json</c> so that other client commands find the running cluster.
 /// It holds the database password, so the file is readable by its owner only.
 /// </summary>
-public sealed record ClusterRunInfo(string ClusterId, string ServiceId, string ConnectionString, string RunDirectory, IReadOnlyList<SiloEndpoint> Silos)
+public sealed record ClusterRunInfo(string ClusterId, string ServiceId, string ConnectionString, string RunDirectory, IReadOnlyList<SiloEndpoint> Silos, string? DemoUpstream = null)
 {
+    /// <summary>The gateway route <c>up</c> puts in front of the demo upstream.</summary>
+    public const string DemoRoute = "/demo";
+
     public string DashboardUrl => $"{Silos[0].HttpUrl}/dashboard/";
 
     public static ClusterRunInfo? TryRead(string path)

@@ -10,6 +10,7 @@ public static class Tour
         new ClusterChapter(),
         new RateLimitingChapter(),
         new IdempotencyChapter(),
+        new GatewayChapter(),
         new SagasChapter(),
         new ProjectionsChapter(),
     ];

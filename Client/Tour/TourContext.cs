@@ -2,8 +2,11 @@ using Reliability.Client.Infrastructure;
 
 namespace Reliability.Client.Tour;
 
-/// <summary>What a chapter gets: the Orleans client, and the cluster it connected to (with the silos' HTTP addresses for the HTTP parts).</summary>
-public sealed record TourContext(ClusterConnection Connection)
+/// <summary>
+/// What a chapter gets: the Orleans client, the cluster it connected to (with the silos' HTTP addresses for
+/// the HTTP parts), and the demo upstream behind the gateway, if the cluster has one.
+/// </summary>
+public sealed record TourContext(ClusterConnection Connection, string? DemoUpstream = null)
 {
     public IClusterClient Client => Connection.Client;
 
