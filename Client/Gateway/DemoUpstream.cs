@@ -54,8 +54,21 @@ public sealed class DemoUpstream : IAsyncDisposable
         _app.MapGet("/health", () => Results.Ok("healthy"));
         _app.MapPut("/control", async (HttpRequest request) =>
         {
-            _control = await JsonSerializer.DeserializeAsync<UpstreamControl>(request.Body, JsonSerializerOptions.Web) ?? new UpstreamControl();
-            return Results.Ok(_control);
+            try
+            {
+                var control = await JsonSerializer.DeserializeAsync<UpstreamControl>(request.Body, JsonSerializerOptions.Web) ?? new UpstreamControl();
+                if (control.DelayMs is < 0 or > 600_000 || control.FailStatus is not (0 or (>= 400 and <= 599)) || control.PadBytes is < 0 or > 64 * 1024 * 1024)
+                {
+                    return Results.Problem(statusCode: 400, title: "delayMs is 0 to 600000, failStatus 0 or 400 to 599, padBytes 0 to 67108864.");
+                }
+
+                _control = control;
+                return Results.Ok(_control);
+            }
+            catch (JsonException ex)
+            {
+                return Results.Problem(statusCode: 400, title: "The body is not an UpstreamControl.", detail: ex.Message);
+            }
         });
         _app.MapGet("/effects", () => Results.Ok(new { total = Interlocked.Read(ref _total), byKey = _byKey }));
         _app.MapDelete("/effects", () =>
@@ -126,7 +139,9 @@ public sealed class DemoUpstream : IAsyncDisposable
         }
 
         request.HttpContext.Response.Headers.ETag = $"\"order-{order}\"";
-        return new CreatedText(Results.Text(answer, "application/json", statusCode: StatusCodes.Status201Created), $"/{path.TrimEnd('/')}/{order}");
+        // The path may hold anything a client sent (CR, LF, non-ASCII): escaped, it is a valid Location.
+        var location = string.Join('/', path.TrimEnd('/').Split('/').Select(Uri.EscapeDataString));
+        return new CreatedText(Results.Text(answer, "application/json", statusCode: StatusCodes.Status201Created), $"/{location}/{order}");
     }
 
     public async ValueTask DisposeAsync()

@@ -100,6 +100,14 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         new("GET", "/api/admin/projections/{name}/parked", Admin: true, Query: QueryKind.Limit),
         new("GET", "/dashboard", Admin: true, Query: QueryKind.DashboardToken),
         new("GET", "/dashboard/{id}", Admin: true, Query: QueryKind.DashboardToken),
+        new("GET", "/api/admin/gateway/routes", Admin: true),
+        // The gateway, in front of the demo upstream: keyed (POST, PATCH) and passed through (GET, PUT, DELETE).
+        new("POST", "/shop/orders", Body: BodyKind.CartItem, Idempotent: true),
+        new("POST", "/shop/{id}", Body: BodyKind.CartItem, Idempotent: true),
+        new("PATCH", "/shop/orders/{id}", Body: BodyKind.CartItem, Idempotent: true),
+        new("POST", "/lenient/{id}", Body: BodyKind.CartItem),
+        new("GET", "/shop/{id}"),
+        new("DELETE", "/lenient/orders/{id}"),
         new("GET", "/api/{id}"),
         new("GET", "/{id}"),
     ];

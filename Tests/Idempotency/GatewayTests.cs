@@ -181,6 +181,23 @@ public sealed class GatewayTests(SiloHostFixture silo) : IAsyncLifetime
         Assert.Equal(1, await AppliedAsync(key));
     }
 
+    /// <summary>Found by the fuzz run: a non-ASCII header made the forward fail to be built, a 502 for the client's mistake.</summary>
+    [Fact]
+    public async Task AHeaderThatCannotBeForwarded_Is400NamingIt_AndReachesNoUpstream()
+    {
+        using var utf8 = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8 }) { BaseAddress = silo.Silos[0].BaseAddress };
+        var key = NewKey();
+        using var request = silo.Request(HttpMethod.Post, "/shop/orders", """{"item":"book"}""", apiKey: _apiKey);
+        request.Headers.Add(IdempotencyGuard.HeaderName, key);
+        request.Headers.Add("X-Customer", "Zoë");
+
+        using var response = await utf8.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("X-Customer", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, await AppliedAsync(key));
+    }
+
     [Fact]
     public async Task TheRouteList_IsServedToTheAdmin_AndRefusedToOthers()
     {

@@ -30,6 +30,12 @@ public sealed class GatewayIdempotency(RequestDelegate next, IdempotencyGuard gu
 
     public async Task InvokeAsync(HttpContext http)
     {
+        if (UnforwardableHeader(http.Request) is { } header)
+        {
+            await Problems.BadRequest(new FieldError(header, "holds characters outside printable ASCII, which cannot be forwarded upstream")).ExecuteAsync(http);
+            return;
+        }
+
         var name = http.GetReverseProxyFeature().Route.Config.RouteId;
         var route = options.Value.Routes[name];
         if (!route.Idempotency || !route.IsKeyed(http.Request.Method)
@@ -41,6 +47,26 @@ public sealed class GatewayIdempotency(RequestDelegate next, IdempotencyGuard gu
 
         var answer = await guard.RunAsync(http, _contracts[name], _ => ForwardAsync(http));
         await answer.ExecuteAsync(http);
+    }
+
+    /// <summary>
+    /// The first header whose value the upstream request could not carry (non-ASCII or control characters):
+    /// that is the client's mistake, a 400, not a 502 from a forward that failed to be built.
+    /// </summary>
+    private static string? UnforwardableHeader(HttpRequest request)
+    {
+        foreach (var (name, values) in request.Headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && value.Any(c => c is (< ' ' and not '\t') or > '~'))
+                {
+                    return name;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Forwards through the rest of the pipeline with the response body captured and the client's abort ignored.</summary>
