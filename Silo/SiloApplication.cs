@@ -7,6 +7,7 @@ using Reliability.Silo.Http.Idempotency;
 using Reliability.Silo.Http.Projections;
 using Reliability.Silo.Http.RateLimiting;
 using Reliability.Silo.Http.Sagas;
+using Reliability.Silo.RateLimitService;
 
 namespace Reliability.Silo;
 
@@ -32,6 +33,7 @@ public static class SiloApplication
         builder.Services.AddToolkitProblems();
         builder.Services.AddSingleton<IdempotencyGuard>();
         builder.Services.AddToolkitGateway(settings.Gateway);
+        builder.AddToolkitRateLimitService(settings.RateLimitService, settings.Http);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddHostedService<ParentWatch>();
 
@@ -46,6 +48,7 @@ public static class SiloApplication
         app.MapSagas();
         app.MapProjections();
         app.MapToolkitGateway();
+        app.MapToolkitRateLimitService();
         return app;
     }
 

@@ -124,7 +124,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             {
                 var waits = endpoints.Select(async endpoint =>
                 {
-                    var task = progress.AddTask($"{endpoint.Name} (silo {endpoint.SiloPort}, gateway {endpoint.GatewayPort}, http {endpoint.HttpPort})", maxValue: 1);
+                    var task = progress.AddTask($"{endpoint.Name} (silo {endpoint.SiloPort}, gateway {endpoint.GatewayPort}, http {endpoint.HttpPort}, rls {endpoint.RlsPort})", maxValue: 1);
                     var silo = cluster.Start(endpoint);
                     await cluster.WaitUntilReadyAsync(silo, TimeSpan.FromSeconds(120), cancellationToken);
                     task.Increment(1);
@@ -136,10 +136,10 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
 
     private static void ShowCluster(ClusterRunInfo run)
     {
-        var table = new Table().AddColumns("silo", "pid", "silo port", "gateway", "HTTP");
+        var table = new Table().AddColumns("silo", "pid", "silo port", "gateway", "HTTP", "rate-limit service (gRPC, h2c)");
         foreach (var silo in run.Silos)
         {
-            table.AddRow(silo.Name, silo.ProcessId.ToString(), silo.SiloPort.ToString(), silo.GatewayPort.ToString(), silo.HttpUrl);
+            table.AddRow(silo.Name, silo.ProcessId.ToString(), silo.SiloPort.ToString(), silo.GatewayPort.ToString(), silo.HttpUrl, silo.RlsPort > 0 ? silo.RlsUrl : "off");
         }
 
         AnsiConsole.Write(table);

@@ -3,9 +3,12 @@ using System.Text.Json;
 namespace Reliability.Client.Infrastructure;
 
 /// <summary>One silo process of a local cluster.</summary>
-public sealed record SiloEndpoint(string Name, int SiloPort, int GatewayPort, int HttpPort, int ProcessId = 0)
+/// <summary>One silo process of a local cluster; <see cref="RlsPort"/> is its Envoy rate-limit service (0: off).</summary>
+public sealed record SiloEndpoint(string Name, int SiloPort, int GatewayPort, int HttpPort, int ProcessId = 0, int RlsPort = 0)
 {
     public string HttpUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public string RlsUrl => $"http://127.0.0.1:{RlsPort}";
 }
 
 /// <summary>

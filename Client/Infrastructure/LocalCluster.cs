@@ -9,11 +9,15 @@ public sealed class LocalCluster(string siloAssembly, string connectionString, s
 
     public string LogDirectory => logDirectory;
 
-    /// <summary>Ports for silo <paramref name="index"/> (0-based): the defaults 11111+i, 30000+i, 8081+i, or free ones if taken.</summary>
+    /// <summary>
+    /// Ports for silo <paramref name="index"/> (0-based): the defaults 11111+i, 30000+i, 8081+i and, for the
+    /// rate-limit service, the base <c>RateLimitService__Port</c> of this environment (8181) + i; free ones if taken.
+    /// </summary>
     public static SiloEndpoint PlanEndpoint(int index, bool preferDefaults = true)
     {
         int Pick(int preferred) => preferDefaults && FreePorts.IsFree(preferred) ? preferred : FreePorts.Next();
-        return new SiloEndpoint($"silo-{index + 1}", Pick(11111 + index), Pick(30000 + index), Pick(8081 + index));
+        var rlsBase = int.TryParse(Environment.GetEnvironmentVariable("RateLimitService__Port"), out var configured) && configured is > 0 and < 65000 ? configured : 8181;
+        return new SiloEndpoint($"silo-{index + 1}", Pick(11111 + index), Pick(30000 + index), Pick(8081 + index), RlsPort: Pick(rlsBase + index));
     }
 
     public SiloProcess Start(SiloEndpoint endpoint)

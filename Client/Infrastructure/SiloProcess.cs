@@ -38,6 +38,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Orleans:SiloPort"] = endpoint.SiloPort.ToString(),
             ["Orleans:GatewayPort"] = endpoint.GatewayPort.ToString(),
             ["Http:Port"] = endpoint.HttpPort.ToString(),
+            ["RateLimitService:Port"] = endpoint.RlsPort.ToString(),
             // The silo stops by itself if this process dies without stopping it.
             ["Lifetime:ExitWithParent"] = Environment.ProcessId.ToString(),
         };

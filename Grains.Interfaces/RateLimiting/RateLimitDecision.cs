@@ -17,9 +17,11 @@ public sealed record RateLimitProblem(RateLimitProblemKind Kind, FieldError Erro
 /// policy allows, and then each consumes the cost; a denial consumes nothing anywhere. The top-level
 /// numbers are those of the deciding policy: the denying policy with the longest retry-after, or, when
 /// allowed, the policy with the least remaining. Only the per-policy numbers travel; the rest is derived.
+/// <see cref="DecidedAt"/> (Unix ticks) is set by <see cref="IRateLimiterGrain.CheckWith"/>, whose
+/// consumption may be refunded.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ratelimit.decision")]
-public sealed record RateLimitDecision(bool Allowed, long Cost, int DecidingIndex, ImmutableArray<PolicyDecision> Policies, RateLimitProblem? Problem = null)
+public sealed record RateLimitDecision(bool Allowed, long Cost, int DecidingIndex, ImmutableArray<PolicyDecision> Policies, RateLimitProblem? Problem = null, long DecidedAt = 0)
 {
     public PolicyDecision? Decider => Problem is null && !Policies.IsDefaultOrEmpty ? Policies[DecidingIndex] : null;
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Reliability.Infrastructure;
 
 namespace Reliability.RateLimiting;
@@ -68,6 +69,31 @@ public sealed class RateLimiterGrain(
         return policies.TryResolve(request.Policies, out var resolved, out var missing)
             ? Decide(resolved, request.Cost)
             : RateLimitDecision.Rejected(RateLimitProblemKind.UnknownPolicy, new FieldError("policies", $"no policy named '{missing}'"));
+    }
+
+    public ValueTask<RateLimitDecision> CheckWith(ImmutableArray<RateLimitPolicy> policies, long cost)
+    {
+        if (_invalidSubject is not null)
+        {
+            return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest, _invalidSubject));
+        }
+
+        if (policies.IsDefaultOrEmpty || policies.Length > RateLimitRules.MaxPoliciesPerCheck)
+        {
+            return ValueTask.FromResult(RateLimitDecision.Rejected(RateLimitProblemKind.InvalidRequest,
+                new FieldError("policies", $"give 1 to {RateLimitRules.MaxPoliciesPerCheck} policies")));
+        }
+
+        var now = UnixTicks.Now(time);
+        var decision = _buckets.Check(policies, cost, now) with { DecidedAt = now };
+        metrics.Record(decision);
+        return ValueTask.FromResult(decision);
+    }
+
+    public ValueTask Refund(RateLimitDecision decision)
+    {
+        _buckets.Refund(decision, UnixTicks.Now(time));
+        return ValueTask.CompletedTask;
     }
 
     private RateLimitDecision Decide(IReadOnlyList<RateLimitPolicy> resolved, long? cost)

@@ -112,6 +112,23 @@ public sealed class SubjectBuckets
         return allowed ? candidate.Remaining < current.Remaining : candidate.RetryAfter > current.RetryAfter;
     }
 
+    /// <summary>Gives back what an allowed check consumed (see <see cref="IRateLimitAlgorithm.Refund"/>); a denied one consumed nothing.</summary>
+    public void Refund(RateLimitDecision decision, long now)
+    {
+        if (!decision.Allowed || decision.Cost <= 0 || decision.Policies.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        foreach (var policy in decision.Policies)
+        {
+            if (policy.Allowed && _buckets.TryGetValue(policy.Policy, out var bucket))
+            {
+                bucket.Bucket.Refund(decision.Cost, decision.DecidedAt, now);
+            }
+        }
+    }
+
     public bool IsAtRest(long now) => _buckets.Values.All(b => b.Bucket.IsAtRest(now));
 
     /// <summary>The buckets that still hold something a fresh bucket would not.</summary>

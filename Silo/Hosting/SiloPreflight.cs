@@ -13,6 +13,11 @@ public static class SiloPreflight
     public static async Task RunAsync(ToolkitSettings settings, ILogger logger, CancellationToken cancellationToken)
     {
         EnsurePortFree(settings.Http.ParsedBindAddress, settings.Http.Port, "Http:Port");
+        if (settings.RateLimitService.Port != 0)
+        {
+            EnsurePortFree(settings.Http.ParsedBindAddress, settings.RateLimitService.Port, "RateLimitService:Port");
+        }
+
         if (settings.Silo.Mode == SiloMode.Localhost)
         {
             EnsurePortFree(IPAddress.Loopback, settings.Silo.SiloPort, "Orleans:SiloPort");

@@ -4,11 +4,12 @@ using Reliability.Projections;
 using Reliability.Sagas;
 using Reliability.Services;
 using Reliability.Silo.Http.Gateway;
+using Reliability.Silo.RateLimitService;
 
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections, GatewayOptions Gateway)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections, GatewayOptions Gateway, RateLimitServiceOptions RateLimitService)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
@@ -21,6 +22,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         var services = Bind<ServiceOptions>(configuration, ServiceOptions.SectionName);
         var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
         var gateway = Bind<GatewayOptions>(configuration, GatewayOptions.SectionName);
+        var rateLimitService = Bind<RateLimitServiceOptions>(configuration, RateLimitServiceOptions.SectionName);
         silo.Validate();
         http.Validate();
         httpApi.Validate();
@@ -29,6 +31,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         services.Validate();
         projections.Validate();
         gateway.Validate();
+        rateLimitService.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
             throw new StartupException(
@@ -36,7 +39,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections, gateway);
+        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections, gateway, rateLimitService);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -14,7 +14,7 @@ public sealed class SiloProcessSettingsTests
         foreach (var argument in new[]
                  {
                      RepositoryPaths.SiloAssembly(), "--Orleans:Mode=Localhost", $"--Orleans:SiloPort={FreePorts.Next()}",
-                     $"--Orleans:GatewayPort={FreePorts.Next()}", $"--Http:Port={httpPort}", $"--Lifetime:ExitWithParent={Environment.ProcessId}",
+                     $"--Orleans:GatewayPort={FreePorts.Next()}", $"--Http:Port={httpPort}", $"--RateLimitService:Port={FreePorts.Next()}", $"--Lifetime:ExitWithParent={Environment.ProcessId}",
                  })
         {
             start.ArgumentList.Add(argument);

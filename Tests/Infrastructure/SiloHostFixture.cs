@@ -16,6 +16,13 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     private readonly List<WebApplication> _apps = [];
     private readonly List<HttpClient> _clients = [];
+    private readonly string[] _rlsUrls = new string[SiloCount];
+
+    /// <summary>Where the silos read their Envoy rate-limit service configuration (a folder the tests write YAML files into).</summary>
+    public string RlsConfigFolder { get; } = Directory.CreateTempSubdirectory("reliability-rls-").FullName;
+
+    /// <summary>Each silo's Envoy rate-limit service (gRPC over h2c).</summary>
+    public IReadOnlyList<string> RlsUrls => _rlsUrls;
 
     /// <summary>The first silo's HTTP API.</summary>
     public HttpClient Http => _clients[0];
@@ -46,6 +53,8 @@ public sealed class SiloHostFixture : IAsyncLifetime
         var starting = Enumerable.Range(0, SiloCount).Select(async i =>
         {
             var httpPort = FreePorts.Next();
+            var rlsPort = FreePorts.Next();
+            _rlsUrls[i] = $"http://127.0.0.1:{rlsPort}";
             var app = await SiloApplication.CreateAsync(
             [
                 $"--Database:ConnectionString={ConnectionString}",
@@ -53,6 +62,8 @@ public sealed class SiloHostFixture : IAsyncLifetime
                 $"--Orleans:SiloPort={FreePorts.Next()}",
                 $"--Orleans:GatewayPort={FreePorts.Next()}",
                 $"--Http:Port={httpPort}",
+                $"--RateLimitService:Port={rlsPort}",
+                $"--RateLimitService:ConfigPath={RlsConfigFolder}",
                 $"--Admin:Token={AdminToken}",
                 $"--Idempotency:Lease={Lease}",
                 "--Gateway:Routes:shop:PathPrefix=/shop",

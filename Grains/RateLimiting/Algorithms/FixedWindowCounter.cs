@@ -31,6 +31,15 @@ public sealed class FixedWindowCounter(WindowOptions options) : IRateLimitAlgori
     }
 
     /// <summary>The count of the current window is kept; a new window length realigns the window from now.</summary>
+    public void Refund(long cost, long consumedAt, long now)
+    {
+        Advance(now);
+        if (WindowOf(consumedAt) == _window)
+        {
+            _count = Math.Max(0, _count - cost);
+        }
+    }
+
     public void Reconfigure(WindowOptions options, long now)
     {
         Advance(now);

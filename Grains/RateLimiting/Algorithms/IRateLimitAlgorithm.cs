@@ -17,6 +17,14 @@ public interface IRateLimitAlgorithm
 
     void Consume(long cost, long now);
 
+    /// <summary>
+    /// Gives back what <see cref="Consume"/> took at <paramref name="consumedAt"/>, for a check that was
+    /// decided together with other subjects' and denied by one of them (all or nothing across grains).
+    /// Nothing comes back that has already been replenished: a window that has rolled over since, or tokens
+    /// the bucket would have refilled anyway.
+    /// </summary>
+    void Refund(long cost, long consumedAt, long now);
+
     /// <summary>True when the bucket holds nothing a fresh bucket would not: it can be dropped without changing any decision.</summary>
     bool IsAtRest(long now);
 

@@ -48,6 +48,10 @@ public sealed class LeakingBucket : IRateLimitAlgorithm
 
     public void Consume(long cost, long now) => _drainedAt = Int128.Max(_drainedAt, Scaled(now)) + (Int128)cost * Slot;
 
+    /// <summary>Takes the request out of the queue again; what has drained since stays drained.</summary>
+    public void Refund(long cost, long consumedAt, long now) =>
+        _drainedAt = Int128.Max(Scaled(now), _drainedAt - (Int128)cost * Slot);
+
     /// <summary>The requests already queued stay queued; they drain at the new rate from now on.</summary>
     public void Reconfigure(LeakingBucketOptions options, long now)
     {

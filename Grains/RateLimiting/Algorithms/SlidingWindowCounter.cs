@@ -45,6 +45,20 @@ public sealed class SlidingWindowCounter(WindowOptions options) : IRateLimitAlgo
     }
 
     /// <summary>Both counts are kept; a new window length realigns the current window from now.</summary>
+    public void Refund(long cost, long consumedAt, long now)
+    {
+        Advance(now);
+        var window = WindowOf(consumedAt);
+        if (window == _window)
+        {
+            _current = Math.Max(0, _current - cost);
+        }
+        else if (window == _window - 1)
+        {
+            _previous = Math.Max(0, _previous - cost);
+        }
+    }
+
     public void Reconfigure(WindowOptions options, long now)
     {
         Advance(now);

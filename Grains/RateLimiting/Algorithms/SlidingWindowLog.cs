@@ -57,6 +57,24 @@ public sealed class SlidingWindowLog(WindowOptions options) : IRateLimitAlgorith
     }
 
     /// <summary>The log is kept; entries are judged by the new window and limit from now on.</summary>
+    /// <summary>Removes the entry the consumption added (refunds are rare: a copy of the log is fine).</summary>
+    public void Refund(long cost, long consumedAt, long now)
+    {
+        Evict(now);
+        var entries = _log.ToList();
+        var index = entries.LastIndexOf((consumedAt, cost));
+        if (cost <= 0 || index < 0)
+        {
+            return;
+        }
+
+        entries.RemoveAt(index);
+        _log.Clear();
+        entries.ForEach(_log.Enqueue);
+        _sum -= cost;
+        _newest = entries.Count > 0 ? entries[^1].At : 0;
+    }
+
     public void Reconfigure(WindowOptions options, long now)
     {
         _options = options;

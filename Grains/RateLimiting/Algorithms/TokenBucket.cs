@@ -42,6 +42,12 @@ public sealed class TokenBucket : IRateLimitAlgorithm
     }
 
     /// <summary>New limits take effect from now; the tokens held are kept, cut to the new capacity.</summary>
+    public void Refund(long cost, long consumedAt, long now)
+    {
+        Refill(now);
+        _tokens = Math.Min(_options.Capacity, _tokens + cost);
+    }
+
     public void Reconfigure(TokenBucketOptions options, long now)
     {
         Refill(now);

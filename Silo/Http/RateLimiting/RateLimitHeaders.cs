@@ -17,13 +17,25 @@ public static class RateLimitHeaders
             return;
         }
 
-        response.Headers["RateLimit-Policy"] = string.Join(", ", decision.Policies.Select(p =>
-            $"\"{p.Policy}\";q={p.Limit};w={Seconds(p.Window)}"));
-        response.Headers["RateLimit"] = string.Join(", ", decision.Policies.Select(p =>
-            $"\"{p.Policy}\";r={p.Remaining};t={Seconds(p.ResetAfter)}"));
-        if (!decision.Allowed)
+        foreach (var (name, value) in Fields(decision.Policies, decision.Allowed ? null : decision.RetryAfter))
         {
-            response.Headers.RetryAfter = Math.Max(1, Seconds(decision.RetryAfter)).ToString(CultureInfo.InvariantCulture);
+            response.Headers[name] = value;
+        }
+    }
+
+    /// <summary>The fields for these policies' decisions, and Retry-After when <paramref name="retryAfter"/> is given (a denial).</summary>
+    public static IEnumerable<(string Name, string Value)> Fields(IReadOnlyCollection<PolicyDecision> policies, TimeSpan? retryAfter)
+    {
+        if (policies.Count == 0)
+        {
+            yield break;
+        }
+
+        yield return ("RateLimit-Policy", string.Join(", ", policies.Select(p => $"\"{p.Policy}\";q={p.Limit};w={Seconds(p.Window)}")));
+        yield return ("RateLimit", string.Join(", ", policies.Select(p => $"\"{p.Policy}\";r={p.Remaining};t={Seconds(p.ResetAfter)}")));
+        if (retryAfter is { } wait)
+        {
+            yield return ("Retry-After", Math.Max(1, Seconds(wait)).ToString(CultureInfo.InvariantCulture));
         }
     }
 

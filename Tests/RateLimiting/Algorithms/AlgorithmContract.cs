@@ -23,6 +23,25 @@ public abstract class AlgorithmContract
 
     protected IRateLimitAlgorithm Create(long limit = 5, TimeSpan? window = null) => AlgorithmFactory.Create(Policy(limit, window ?? TimeSpan.FromSeconds(1)), Now);
 
+    /// <summary>For a check decided with other subjects' and denied by one of them (the Envoy rate-limit service).</summary>
+    [Fact]
+    public void ARefund_GivesBackExactlyWhatOneConsumptionTook()
+    {
+        var bucket = Create(limit: 5);
+        bucket.Consume(2, Now);
+        var before = bucket.Evaluate(0, Now).Remaining;
+        var consumedAt = Now;
+        bucket.Consume(3, consumedAt);
+        var full = bucket.Evaluate(1, Now);
+
+        bucket.Refund(3, consumedAt, Now);
+
+        Assert.False(full.Allowed);
+        Assert.Equal(before, bucket.Evaluate(0, Now).Remaining);
+        Assert.True(bucket.Evaluate(3, Now).Allowed);
+        Assert.False(bucket.Evaluate(4, Now).Allowed);
+    }
+
     [Fact]
     public void Fresh_AllowsTheLimitAtOnce_ThenDenies()
     {

@@ -1,0 +1,249 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Reliability.Envoy.Core;
+using Reliability.Envoy.RateLimitService;
+using Reliability.RateLimiting;
+using RateLimitRequest = Reliability.Envoy.RateLimitService.RateLimitRequest;
+using Reliability.Silo.Http.RateLimiting;
+
+namespace Reliability.Silo.RateLimitService;
+
+/// <summary>
+/// <c>envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit</c> on the cluster's per-subject grains.
+/// Each descriptor is matched to its most specific rule (<see cref="RlsConfigParser.Match"/>); its bucket
+/// belongs to the subject named by the domain and the matched entries. All descriptors are decided
+/// together, all or nothing: when one is over its limit, the others give back what they took, so a denied
+/// request consumes nothing anywhere (Envoy's reference service counts denied hits). Shadow rules decide
+/// and count but answer OK. A descriptor no rule matches is OK and unlimited. When the cluster cannot
+/// decide within <see cref="RateLimitServiceOptions.Timeout"/>, <see cref="RateLimitServiceOptions.FailureMode"/>
+/// answers.
+/// </summary>
+public sealed partial class EnvoyRateLimitService(
+    RlsConfigStore config,
+    IGrainFactory grains,
+    IOptions<RateLimitServiceOptions> options,
+    ILogger<EnvoyRateLimitService> logger) : Envoy.RateLimitService.RateLimitService.RateLimitServiceBase
+{
+    public const int MaxDescriptors = 16;
+    public const int MaxEntries = 8;
+    public const int MaxKeyLength = 64;
+    public const int MaxValueLength = 1024;
+
+    private long _failures;
+
+    /// <summary>Checks answered by the failure mode since the silo started.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public override async Task<RateLimitResponse> ShouldRateLimit(RateLimitRequest request, ServerCallContext context)
+    {
+        if (Validate(request) is { } invalid)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, invalid));
+        }
+
+        var checks = new Check?[request.Descriptors.Count];
+        if (config.Current.Domains.TryGetValue(request.Domain, out var domain))
+        {
+            for (var i = 0; i < checks.Length; i++)
+            {
+                checks[i] = Prepare(domain, request.Descriptors[i], request.HitsAddend);
+            }
+        }
+
+        var all = Task.WhenAll(checks.Select(DecideAsync));
+        if (await Task.WhenAny(all, Task.Delay(options.Value.Timeout, context.CancellationToken)) != all)
+        {
+            Interlocked.Increment(ref _failures);
+            LogUndecided(request.Domain, options.Value.Timeout.TotalMilliseconds, options.Value.FailureMode);
+            if (options.Value.FailureMode == FailureMode.Deny)
+            {
+                // Denied after all: what the late decisions took is given back when they arrive.
+                _ = all.ContinueWith(t => RefundAllowedAsync(t.Result, checks), TaskContinuationOptions.OnlyOnRanToCompletion);
+            }
+
+            return FailureAnswer(request.Descriptors.Count);
+        }
+
+        var decisions = await all;
+        var denied = checks.Select((c, i) => c is { Rule.DeniesAll: true } || decisions[i] is { Allowed: false }).ToArray();
+        var overLimit = denied.Any(d => d);
+        if (overLimit)
+        {
+            await RefundAllowedAsync(decisions, checks);
+        }
+
+        return Answer(checks, decisions, denied, overLimit);
+    }
+
+    private async Task<RateLimitDecision?> DecideAsync(Check? check) =>
+        check is { Policy: { } policy } ? await grains.GetRateLimiter(check.Subject).CheckWith([policy], check.Cost) : null;
+
+    /// <summary>INVALID_ARGUMENT's message for a malformed request, or null.</summary>
+    private static string? Validate(RateLimitRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Domain) || request.Domain.Length > 128)
+        {
+            return "domain is required (1 to 128 characters)";
+        }
+
+        if (request.Descriptors.Count is 0 or > MaxDescriptors)
+        {
+            return $"give 1 to {MaxDescriptors} descriptors (got {request.Descriptors.Count})";
+        }
+
+        for (var i = 0; i < request.Descriptors.Count; i++)
+        {
+            var entries = request.Descriptors[i].Entries;
+            if (entries.Count is 0 or > MaxEntries)
+            {
+                return $"descriptors[{i}]: give 1 to {MaxEntries} entries (got {entries.Count})";
+            }
+
+            for (var j = 0; j < entries.Count; j++)
+            {
+                if (entries[j].Key.Length is 0 or > MaxKeyLength)
+                {
+                    return $"descriptors[{i}].entries[{j}].key must be 1 to {MaxKeyLength} characters";
+                }
+
+                if (entries[j].Value.Length > MaxValueLength)
+                {
+                    return $"descriptors[{i}].entries[{j}].value must be at most {MaxValueLength} characters";
+                }
+            }
+
+            if (request.Descriptors[i].Limit is { } limit && (limit.RequestsPerUnit == 0 || UnitSpan(limit.Unit) is null))
+            {
+                return $"descriptors[{i}].limit needs requests_per_unit above 0 and a unit";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The rule, subject, policy and cost of one descriptor; null when no rule matches. The policy is null
+    /// for an unlimited rule and one that denies all (nothing to ask a bucket).
+    /// </summary>
+    private static Check? Prepare(RlsDomain domain, Envoy.RateLimit.RateLimitDescriptor descriptor, uint requestHits)
+    {
+        var match = RlsConfigParser.Match(domain, [.. descriptor.Entries.Select(e => (e.Key, e.Value))]);
+        if (match is null)
+        {
+            return null;
+        }
+
+        // hits_addend: the descriptor's own, else the request's; 0 means 1, as in Envoy.
+        var hits = descriptor.HitsAddend ?? requestHits;
+        var cost = (long)Math.Max(1, Math.Min(hits, (ulong)RateLimitRules.MaxLimit));
+        var policy = match.Rule.Unlimited || match.Rule.DeniesAll ? null : match.Rule.Policy;
+        if (descriptor.Limit is { } limit && policy is not null)
+        {
+            // The caller's own limit for this descriptor replaces the configured one (a bucket of its own).
+            var window = UnitSpan(limit.Unit)!.Value;
+            policy = new RateLimitPolicy($"{policy.Name}-o{limit.RequestsPerUnit}-{(int)limit.Unit}", RateLimitAlgorithm.FixedWindow, limit.RequestsPerUnit, window, Shadow: policy.Shadow);
+        }
+
+        return new Check(match.Rule, match.Subject, policy, cost);
+    }
+
+    private async Task RefundAllowedAsync(RateLimitDecision?[] decisions, Check?[] checks)
+    {
+        var refunds = decisions.Select((d, i) => d is { Allowed: true, Problem: null } && checks[i] is { } c
+            ? grains.GetRateLimiter(c.Subject).Refund(d).AsTask()
+            : Task.CompletedTask);
+        try
+        {
+            await Task.WhenAll(refunds);
+        }
+        catch (Exception ex) when (Http.ErrorHandling.IsUnavailable(ex))
+        {
+            LogRefundFailed(ex.Message);
+        }
+    }
+
+    private RateLimitResponse FailureAnswer(int descriptors)
+    {
+        var code = options.Value.FailureMode == FailureMode.Allow ? RateLimitResponse.Types.Code.Ok : RateLimitResponse.Types.Code.OverLimit;
+        var response = new RateLimitResponse { OverallCode = code };
+        response.Statuses.AddRange(Enumerable.Range(0, descriptors).Select(_ => new RateLimitResponse.Types.DescriptorStatus { Code = code }));
+        return response;
+    }
+
+    private static RateLimitResponse Answer(Check?[] checks, RateLimitDecision?[] decisions, bool[] denied, bool overLimit)
+    {
+        var response = new RateLimitResponse { OverallCode = overLimit ? RateLimitResponse.Types.Code.OverLimit : RateLimitResponse.Types.Code.Ok };
+        var reported = new List<PolicyDecision>();
+        var retryAfter = TimeSpan.Zero;
+        for (var i = 0; i < checks.Length; i++)
+        {
+            var status = new RateLimitResponse.Types.DescriptorStatus
+            {
+                Code = denied[i] ? RateLimitResponse.Types.Code.OverLimit : RateLimitResponse.Types.Code.Ok,
+            };
+            if (checks[i] is { Rule.Policy: { } configured } check && !check.Rule.Unlimited)
+            {
+                var policy = check.Policy ?? configured;
+                status.CurrentLimit = new RateLimitResponse.Types.RateLimit
+                {
+                    Name = check.Rule.Path,
+                    RequestsPerUnit = check.Rule.DeniesAll ? 0 : (uint)Math.Min(policy.Limit, uint.MaxValue),
+                    Unit = NearestUnit(policy.Period),
+                };
+                if (decisions[i]?.Decider is { } decided)
+                {
+                    // A request denied elsewhere gave back what this descriptor took.
+                    var remaining = overLimit && !denied[i] ? Math.Min(decided.Limit, decided.Remaining + check.Cost) : decided.Remaining;
+                    status.LimitRemaining = (uint)Math.Clamp(remaining, 0, uint.MaxValue);
+                    status.DurationUntilReset = Duration.FromTimeSpan(decided.ResetAfter);
+                    reported.Add(decided with { Remaining = remaining });
+                    retryAfter = denied[i] && decided.RetryAfter > retryAfter ? decided.RetryAfter : retryAfter;
+                }
+                else if (check.Rule.DeniesAll)
+                {
+                    status.DurationUntilReset = Duration.FromTimeSpan(policy.Period);
+                }
+            }
+
+            response.Statuses.Add(status);
+        }
+
+        foreach (var (name, value) in RateLimitHeaders.Fields(reported, overLimit ? retryAfter : null))
+        {
+            response.ResponseHeadersToAdd.Add(new HeaderValue { Key = name, Value = value });
+        }
+
+        return response;
+    }
+
+    private static TimeSpan? UnitSpan(Envoy.Type.RateLimitUnit unit) => unit switch
+    {
+        Envoy.Type.RateLimitUnit.Second => TimeSpan.FromSeconds(1),
+        Envoy.Type.RateLimitUnit.Minute => TimeSpan.FromMinutes(1),
+        Envoy.Type.RateLimitUnit.Hour => TimeSpan.FromHours(1),
+        Envoy.Type.RateLimitUnit.Day => TimeSpan.FromDays(1),
+        Envoy.Type.RateLimitUnit.Month => TimeSpan.FromDays(30),
+        Envoy.Type.RateLimitUnit.Year => TimeSpan.FromDays(365),
+        _ => null,
+    };
+
+    /// <summary>The unit nearest a window (the exact window is in the RateLimit-Policy header).</summary>
+    private static RateLimitResponse.Types.RateLimit.Types.Unit NearestUnit(TimeSpan window) => window.TotalSeconds switch
+    {
+        < 30 => RateLimitResponse.Types.RateLimit.Types.Unit.Second,
+        < 30 * 60 => RateLimitResponse.Types.RateLimit.Types.Unit.Minute,
+        < 12 * 3600 => RateLimitResponse.Types.RateLimit.Types.Unit.Hour,
+        < 15 * 86400 => RateLimitResponse.Types.RateLimit.Types.Unit.Day,
+        < 180 * 86400 => RateLimitResponse.Types.RateLimit.Types.Unit.Month,
+        _ => RateLimitResponse.Types.RateLimit.Types.Unit.Year,
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate-limit check for domain {Domain} not decided within {Milliseconds} ms; answered by the failure mode {Mode}")]
+    private partial void LogUndecided(string domain, double milliseconds, FailureMode mode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A denied rate-limit check could not give back what its other descriptors took: {Reason}")]
+    private partial void LogRefundFailed(string reason);
+
+    private sealed record Check(RlsRule Rule, string Subject, RateLimitPolicy? Policy, long Cost);
+}
