@@ -65,6 +65,12 @@ app.Configure(config =>
         ratelimit.AddCommand<BurstCommand>("burst").WithDescription("Fire a burst of checks at SUBJECT and show allowed/denied over time.")
             .WithExample("ratelimit", "burst", "alice", "--policy", "api", "--requests", "60", "--over", "3s");
         ratelimit.AddCommand<StatsCommand>("stats").WithDescription("Allowed, denied and shadow-denied decisions per policy.");
+        ratelimit.AddBranch("rls", rls =>
+        {
+            rls.SetDescription("Envoy's rate-limit service (gRPC) that every silo serves.");
+            rls.AddCommand<RlsCheckCommand>("check").WithDescription("One ShouldRateLimit call, as Envoy makes it; exit code 3 when OVER_LIMIT.")
+                .WithExample("ratelimit", "rls", "check", "--domain", "demo", "--descriptor", "remote_address=10.0.0.1");
+        });
     });
     config.AddBranch("idem", idem =>
     {

@@ -12,7 +12,8 @@ public sealed class TourCommand : AsyncCommand<ClusterSettings>
         var target = settings.Target();
         await using var connection = await AnsiConsole.Status().StartAsync("connecting to the cluster…",
             _ => ClusterConnection.ConnectAsync(target, cancellationToken));
-        await Tour.Tour.RunAsync(new Tour.TourContext(connection, ClusterRunInfo.TryRead(RepositoryPaths.ClusterFile)?.DemoUpstream), cancellationToken);
+        var run = ClusterRunInfo.TryRead(RepositoryPaths.ClusterFile);
+        await Tour.Tour.RunAsync(new Tour.TourContext(connection, run?.DemoUpstream, run?.Silos.Where(s => s.RlsPort > 0).Select(s => s.RlsUrl).ToList()), cancellationToken);
         return 0;
     }
 }

@@ -67,6 +67,8 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
                 ["Gateway:Routes:demo:Upstreams:0"] = demoUpstream.Address,
                 ["Gateway:Routes:demo:StripPrefix"] = "true",
                 ["Gateway:Routes:demo:HealthPath"] = "/health",
+                // Envoy's rate-limit service reads the demo domain from the repository (edit it live).
+                ["RateLimitService:ConfigPath"] = Path.Combine(RepositoryPaths.Root, "docs", "envoy", "ratelimit"),
             });
             var endpoints = Enumerable.Range(0, settings.Silos).Select(i => LocalCluster.PlanEndpoint(i)).ToList();
             await StartSilosAsync(cluster, endpoints, cancellationToken);
@@ -79,7 +81,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             {
                 var target = new ClusterTarget(connectionString, run.ClusterId, run.ServiceId, run.Silos.Select(s => s.HttpUrl).ToList());
                 await using var connection = await ClusterConnection.ConnectAsync(target, cancellationToken);
-                await Tour.Tour.RunAsync(new Tour.TourContext(connection, demoUpstream.Address), cancellationToken);
+                await Tour.Tour.RunAsync(new Tour.TourContext(connection, demoUpstream.Address, [.. run.Silos.Where(s => s.RlsPort > 0).Select(s => s.RlsUrl)]), cancellationToken);
             }
 
             if (!settings.ExitAfterTour)

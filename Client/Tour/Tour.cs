@@ -9,6 +9,7 @@ public static class Tour
     [
         new ClusterChapter(),
         new RateLimitingChapter(),
+        new RateLimitServiceChapter(),
         new IdempotencyChapter(),
         new GatewayChapter(),
         new SagasChapter(),

@@ -4,9 +4,9 @@ namespace Reliability.Client.Tour;
 
 /// <summary>
 /// What a chapter gets: the Orleans client, the cluster it connected to (with the silos' HTTP addresses for
-/// the HTTP parts), and the demo upstream behind the gateway, if the cluster has one.
+/// the HTTP parts), the demo upstream behind the gateway and the silos' rate-limit service, if the cluster has them.
 /// </summary>
-public sealed record TourContext(ClusterConnection Connection, string? DemoUpstream = null)
+public sealed record TourContext(ClusterConnection Connection, string? DemoUpstream = null, IReadOnlyList<string>? RlsUrls = null)
 {
     public IClusterClient Client => Connection.Client;
 

@@ -64,6 +64,8 @@ public sealed class SiloHostFixture : IAsyncLifetime
                 $"--Http:Port={httpPort}",
                 $"--RateLimitService:Port={rlsPort}",
                 $"--RateLimitService:ConfigPath={RlsConfigFolder}",
+                // The tests check decisions, not the 15 ms budget: a loaded test machine must not answer by the failure mode.
+                "--RateLimitService:Timeout=00:00:05",
                 $"--Admin:Token={AdminToken}",
                 $"--Idempotency:Lease={Lease}",
                 "--Gateway:Routes:shop:PathPrefix=/shop",
