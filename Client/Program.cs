@@ -133,6 +133,7 @@ app.Configure(config =>
         bench.SetDescription("Benchmarks; results and how to read them: docs/benchmarks.md.");
         bench.AddCommand<BenchRateLimitCommand>("ratelimit").WithDescription("Decisions/s and latency vs an empty grain and a Redis Lua token bucket; memory per bucket.");
         bench.AddCommand<BenchIdempotencyCommand>("idempotency").WithDescription("First-time claims and replays vs the same done directly in PostgreSQL.");
+        bench.AddCommand<BenchRlsCommand>("rls").WithDescription("Envoy's ShouldRateLimit over gRPC vs the Orleans-client check and a Redis Lua token bucket.");
         bench.AddCommand<BenchGatewayCommand>("gateway").WithDescription("Keyed POSTs through the gateway vs straight to an upstream that writes to PostgreSQL, and vs YARP alone.");
         bench.AddCommand<BenchSagaCommand>("saga").WithDescription("Transfer sagas per second and their latency, on a durable PostgreSQL.");
         bench.AddCommand<BenchProjectionsCommand>("projections").WithDescription("View lag under the saga load; catch-up and rebuild speed over 200,000 events.");

@@ -30,7 +30,11 @@ public sealed partial class EnvoyRateLimitService(
     public const int MaxKeyLength = 64;
     public const int MaxValueLength = 1024;
 
+    private const long FailureLogPeriodMs = 5_000;
+
     private long _failures;
+    private long _failuresLogged;
+    private long _lastFailureLog = long.MinValue / 2;
 
     /// <summary>Checks answered by the failure mode since the silo started.</summary>
     public long Failures => Interlocked.Read(ref _failures);
@@ -54,8 +58,14 @@ public sealed partial class EnvoyRateLimitService(
         var all = Task.WhenAll(checks.Select(DecideAsync));
         if (await Task.WhenAny(all, Task.Delay(options.Value.Timeout, context.CancellationToken)) != all)
         {
-            Interlocked.Increment(ref _failures);
-            LogUndecided(request.Domain, options.Value.Timeout.TotalMilliseconds, options.Value.FailureMode);
+            var failures = Interlocked.Increment(ref _failures);
+            // Once per few seconds at most: under overload this happens thousands of times a second.
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref _lastFailureLog);
+            if (now - last >= FailureLogPeriodMs && Interlocked.CompareExchange(ref _lastFailureLog, now, last) == last)
+            {
+                LogUndecided(failures - Interlocked.Exchange(ref _failuresLogged, failures), request.Domain, options.Value.Timeout.TotalMilliseconds, options.Value.FailureMode);
+            }
             if (options.Value.FailureMode == FailureMode.Deny)
             {
                 // Denied after all: what the late decisions took is given back when they arrive.
@@ -239,8 +249,8 @@ public sealed partial class EnvoyRateLimitService(
         _ => RateLimitResponse.Types.RateLimit.Types.Unit.Year,
     };
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate-limit check for domain {Domain} not decided within {Milliseconds} ms; answered by the failure mode {Mode}")]
-    private partial void LogUndecided(string domain, double milliseconds, FailureMode mode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} rate-limit checks (the last for domain {Domain}) not decided within {Milliseconds} ms; answered by the failure mode {Mode}")]
+    private partial void LogUndecided(long count, string domain, double milliseconds, FailureMode mode);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A denied rate-limit check could not give back what its other descriptors took: {Reason}")]
     private partial void LogRefundFailed(string reason);
