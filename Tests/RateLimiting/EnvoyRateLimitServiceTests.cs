@@ -197,6 +197,16 @@ public sealed class EnvoyRateLimitServiceTests(SiloHostFixture silo) : IDisposab
     }
 
     [Fact]
+    public async Task TheGrpcHealthService_SaysServing_OnTheSamePort()
+    {
+        using var channel = GrpcChannel.ForAddress(silo.RlsUrls[0]);
+
+        var health = await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
+
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    [Fact]
     public async Task AnUnknownDomain_IsOkAndUnlimited()
     {
         var answer = await Client(0).ShouldRateLimitAsync(new RateLimitRequest { Domain = "nobody-configured-this", Descriptors = { Descriptor(("a", "b")) } });
