@@ -45,6 +45,7 @@ public static class RateLimitServiceHosting
 
         app.MapGrpcService<EnvoyRateLimitService>().RequireHost($"*:{options.Port}");
         app.MapGrpcHealthChecksService().RequireHost($"*:{options.Port}");
+        app.MapRlsAdmin();
         return app;
     }
 }

@@ -34,6 +34,9 @@ public sealed class RlsConfigException(string source, int line, string field, st
     public int Line { get; } = line;
 
     public string Field { get; } = field;
+
+    /// <summary>Why, without the file, line and field.</summary>
+    public string Reason { get; } = message;
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
+using Reliability.RateLimiting;
 
 namespace Reliability.Silo.RateLimitService;
 
@@ -10,16 +11,21 @@ public sealed record RlsConfiguration(long Version, ImmutableDictionary<string, 
 }
 
 /// <summary>
-/// The rate-limit service's configuration, read from <c>RateLimitService:ConfigPath</c> (a file, or every
-/// *.yaml and *.yml of a folder, one domain each) and read again within half a second of a change. A
-/// version is all or nothing: a file that cannot be read, or two files of one domain, leave the previous
-/// version in force and are reported (<see cref="LastError"/>, and the log) with the file, line and field.
+/// The rate-limit service's configuration: the files of <c>RateLimitService:ConfigPath</c> (a file, or every
+/// *.yaml and *.yml of a folder, one domain each), read again within half a second of a change, and the
+/// domains set through the admin API (<see cref="IRlsDomainRegistryGrain"/>, polled as often), which take
+/// precedence over a file's domain of the same name. A version of the files is all or nothing: a file that
+/// cannot be read, or two files of one domain, leave the previous version in force and are reported
+/// (<see cref="LastError"/>, and the log) with the file, line and field.
 /// </summary>
-public sealed partial class RlsConfigStore(IOptions<RateLimitServiceOptions> options, ILogger<RlsConfigStore> logger) : BackgroundService
+public sealed partial class RlsConfigStore(IOptions<RateLimitServiceOptions> options, IGrainFactory grains, ILogger<RlsConfigStore> logger) : BackgroundService
 {
     private static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(500);
 
     private RlsConfiguration _current = RlsConfiguration.Empty;
+    private ImmutableDictionary<string, RlsDomain> _files = RlsConfiguration.Empty.Domains;
+    private ImmutableDictionary<string, RlsDomain> _admin = RlsConfiguration.Empty.Domains;
+    private long _adminVersion;
     private string _stamp = "";
 
     public RlsConfiguration Current => Volatile.Read(ref _current);
@@ -60,8 +66,8 @@ public sealed partial class RlsConfigStore(IOptions<RateLimitServiceOptions> opt
 
             _stamp = stamp;
             LastError = null;
-            Volatile.Write(ref _current, new RlsConfiguration(Current.Version + 1, domains.ToImmutable()));
-            LogLoaded(Current.Version, string.Join(", ", domains.Keys));
+            _files = domains.ToImmutable();
+            Publish();
             return true;
         }
         catch (Exception ex) when (ex is RlsConfigException or IOException or UnauthorizedAccessException)
@@ -74,18 +80,66 @@ public sealed partial class RlsConfigStore(IOptions<RateLimitServiceOptions> opt
         }
     }
 
+    /// <summary>Takes the admin-set domains if the registry has a newer version; true when it had.</summary>
+    public async Task<bool> RefreshAdminAsync()
+    {
+        var set = await grains.GetGrain<IRlsDomainRegistryGrain>(IRlsDomainRegistryGrain.DefaultKey).GetIfNewer(_adminVersion);
+        if (set is null)
+        {
+            return false;
+        }
+
+        var domains = ImmutableDictionary.CreateBuilder<string, RlsDomain>(StringComparer.Ordinal);
+        foreach (var (name, yaml) in set.Domains)
+        {
+            try
+            {
+                domains[name] = RlsConfigParser.Parse(yaml, $"admin:{name}");
+            }
+            catch (RlsConfigException ex)
+            {
+                // Checked when it was set; a text this version cannot read is left out, not fatal.
+                LogRefused(ex.Message, Current.Version);
+            }
+        }
+
+        _admin = domains.ToImmutable();
+        _adminVersion = set.Version;
+        Publish();
+        return true;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Reload();
         using var timer = new PeriodicTimer(PollPeriod);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        do
         {
             Reload();
+            try
+            {
+                await RefreshAdminAsync();
+            }
+            catch (Exception ex) when (Http.ErrorHandling.IsUnavailable(ex) || ex is OrleansException)
+            {
+                // The cluster is not there yet (starting) or for a moment: the next tick asks again.
+                LogRegistryUnavailable(ex.Message);
+            }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private void Publish()
+    {
+        var merged = _files.SetItems(_admin);
+        Volatile.Write(ref _current, new RlsConfiguration(Current.Version + 1, merged));
+        LogLoaded(Current.Version, string.Join(", ", merged.Keys.Order(StringComparer.Ordinal)));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rate-limit service configuration version {Version} in force: domains {Domains}")]
     private partial void LogLoaded(long version, string domains);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The rate-limit service's domain registry did not answer; asking again: {Reason}")]
+    private partial void LogRegistryUnavailable(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Rate-limit service configuration refused, version {Version} stays in force: {Reason}")]
     private partial void LogRefused(string reason, long version);

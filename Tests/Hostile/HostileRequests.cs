@@ -101,6 +101,10 @@ public sealed class HostileRequests(int seed, string adminToken, ProtectedIds pr
         new("GET", "/dashboard", Admin: true, Query: QueryKind.DashboardToken),
         new("GET", "/dashboard/{id}", Admin: true, Query: QueryKind.DashboardToken),
         new("GET", "/api/admin/gateway/routes", Admin: true),
+        new("GET", "/api/admin/ratelimit/rls/domains/", Admin: true),
+        new("PUT", "/api/admin/ratelimit/rls/domains/{id}", Body: BodyKind.Policy, Admin: true),
+        new("GET", "/api/admin/ratelimit/rls/domains/{id}", Admin: true),
+        new("DELETE", "/api/admin/ratelimit/rls/domains/{id}", Admin: true),
         // The gateway, in front of the demo upstream: keyed (POST, PATCH) and passed through (GET, PUT, DELETE).
         new("POST", "/shop/orders", Body: BodyKind.CartItem, Idempotent: true),
         new("POST", "/shop/{id}", Body: BodyKind.CartItem, Idempotent: true),

@@ -197,6 +197,39 @@ public sealed class EnvoyRateLimitServiceTests(SiloHostFixture silo) : IDisposab
     }
 
     [Fact]
+    public async Task ADomainSetThroughTheAdminApi_IsInForceOnEverySiloWithinASecond_AndABadOneIs400WithItsLine()
+    {
+        var route = $"/api/admin/ratelimit/rls/domains/{_domain}";
+        var yaml = $"domain: {_domain}\ndescriptors:\n  - key: admin_key\n    rate_limit: {{ unit: hour, requests_per_unit: 11 }}\n";
+        using var bad = await silo.Http.SendAsync(Yaml(route, yaml.Replace("unit: hour", "unit: fortnight")));
+        using var anonymous = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, route) { Content = new StringContent(yaml) });
+
+        using var set = await silo.Http.SendAsync(Yaml(route, yaml));
+        var changed = DateTime.UtcNow;
+        var seen = new bool[silo.Silos.Count];
+        while (!seen.All(s => s) && DateTime.UtcNow - changed < TimeSpan.FromSeconds(5))
+        {
+            for (var i = 0; i < seen.Length; i++)
+            {
+                seen[i] |= await LimitAsync(i, "admin_key") == 11;
+            }
+        }
+
+        var tookEffect = DateTime.UtcNow - changed;
+        using var removed = await silo.Http.SendAsync(silo.Request(HttpMethod.Delete, route, admin: true));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("rate_limit.unit", problem);
+        Assert.Contains("line 4", problem);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, set.StatusCode);
+        Assert.True(seen.All(s => s), "not every silo took the admin-set domain");
+        Assert.True(tookEffect < TimeSpan.FromSeconds(1.5), $"the domain took {tookEffect.TotalMilliseconds:0} ms");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, removed.StatusCode);
+    }
+
+    [Fact]
     public async Task TheGrpcHealthService_SaysServing_OnTheSamePort()
     {
         using var channel = GrpcChannel.ForAddress(silo.RlsUrls[0]);
@@ -270,6 +303,13 @@ public sealed class EnvoyRateLimitServiceTests(SiloHostFixture silo) : IDisposab
         Assert.True(seen.All(s => s), "not every silo took the new version");
         Assert.True(tookEffect < TimeSpan.FromSeconds(1.5), $"the new version took {tookEffect.TotalMilliseconds:0} ms");
         Assert.All(Enumerable.Range(0, silo.Silos.Count), i => Assert.Equal(8u, LimitAsync(i, "reload").GetAwaiter().GetResult()));
+    }
+
+    private HttpRequestMessage Yaml(string route, string yaml)
+    {
+        var request = silo.Request(HttpMethod.Put, route, admin: true);
+        request.Content = new StringContent(yaml, System.Text.Encoding.UTF8, "application/yaml");
+        return request;
     }
 
     public void Dispose()
