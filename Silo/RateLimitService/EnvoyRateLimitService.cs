@@ -55,8 +55,17 @@ public sealed partial class EnvoyRateLimitService(
             }
         }
 
-        var all = Task.WhenAll(checks.Select(DecideAsync));
-        if (await Task.WhenAny(all, Task.Delay(options.Value.Timeout, context.CancellationToken)) != all)
+        var deciding = checks.Select(DecideAsync).ToArray();
+        var all = Task.WhenAll(deciding);
+        var finished = await Task.WhenAny(all, Task.Delay(options.Value.Timeout, context.CancellationToken)) == all;
+        if (finished && all.IsFaulted && all.Exception!.InnerExceptions.All(Http.ErrorHandling.IsUnavailable))
+        {
+            // A subject's silo just died (its grains answer again in a moment elsewhere): not decided, like a timeout.
+            // What the other descriptors took is given back when the answer is a denial.
+            finished = false;
+        }
+
+        if (!finished)
         {
             var failures = Interlocked.Increment(ref _failures);
             // Once per few seconds at most: under overload this happens thousands of times a second.
@@ -68,8 +77,8 @@ public sealed partial class EnvoyRateLimitService(
             }
             if (options.Value.FailureMode == FailureMode.Deny)
             {
-                // Denied after all: what the late decisions took is given back when they arrive.
-                _ = all.ContinueWith(t => RefundAllowedAsync(t.Result, checks), TaskContinuationOptions.OnlyOnRanToCompletion);
+                // Denied after all: what the decisions took is given back (the late ones when they arrive).
+                _ = RefundWhenSettledAsync(deciding, checks);
             }
 
             return FailureAnswer(request.Descriptors.Count);
@@ -156,6 +165,25 @@ public sealed partial class EnvoyRateLimitService(
         }
 
         return new Check(match.Rule, match.Subject, policy, cost);
+    }
+
+    /// <summary>Gives back what each decision took, as each arrives; one that failed took nothing.</summary>
+    private async Task RefundWhenSettledAsync(Task<RateLimitDecision?>[] deciding, Check?[] checks)
+    {
+        var decisions = new RateLimitDecision?[deciding.Length];
+        for (var i = 0; i < deciding.Length; i++)
+        {
+            try
+            {
+                decisions[i] = await deciding[i];
+            }
+            catch (Exception ex) when (Http.ErrorHandling.IsUnavailable(ex))
+            {
+                decisions[i] = null;
+            }
+        }
+
+        await RefundAllowedAsync(decisions, checks);
     }
 
     private async Task RefundAllowedAsync(RateLimitDecision?[] decisions, Check?[] checks)
