@@ -20,12 +20,13 @@ public sealed class IdempotencyStorage(string connectionString, IGrainStorageSer
 {
     public const string LegacyName = "idempotency-legacy";
 
-    private readonly Lazy<Task<bool>> _legacyRows = new(() => HasLegacyRowsAsync(connectionString));
+    private readonly string _connectionString = connectionString;
+    private Task<bool>? _legacyRows;
 
     public override async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         await base.ReadStateAsync(stateName, grainId, grainState);
-        if (grainState.ETag is null && await _legacyRows.Value)
+        if (grainState.ETag is null && await LegacyRowsAsync())
         {
             var old = new GrainState<T>();
             await legacy.ReadStateAsync(stateName, grainId, old);
@@ -40,7 +41,7 @@ public sealed class IdempotencyStorage(string connectionString, IGrainStorageSer
 
     public override async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (grainState.ETag is null && await _legacyRows.Value)
+        if (grainState.ETag is null && await LegacyRowsAsync())
         {
             var old = new GrainState<T>();
             await legacy.ReadStateAsync(stateName, grainId, old);
@@ -62,12 +63,23 @@ public sealed class IdempotencyStorage(string connectionString, IGrainStorageSer
         await base.WriteStateAsync(stateName, grainId, grainState);
     }
 
-    private static async Task<bool> HasLegacyRowsAsync(string connectionString)
+    /// <summary>Whether the old table holds keys: asked once, and again only if asking failed (the database was not ready).</summary>
+    private Task<bool> LegacyRowsAsync()
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        var asked = _legacyRows;
+        if (asked is null || asked.IsFaulted || asked.IsCanceled)
+        {
+            _legacyRows = asked = HasLegacyRowsAsync();
+        }
+
+        return asked;
+    }
+
+    private async Task<bool> HasLegacyRowsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT to_regclass('orleansstorage') IS NOT NULL AND EXISTS (SELECT 1 FROM orleansstorage WHERE graintypestring = 'idempotency')", connection);
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM orleansstorage WHERE graintypestring = 'idempotency')", connection);
         return await command.ExecuteScalarAsync() is true;
     }
 }
