@@ -40,11 +40,14 @@ public static class ErrorHandling
     /// what it is (an SQL state) counts only if that state is a transient one (a connection lost, the server
     /// shutting down or starting, too many connections); any other (a value too long, a constraint) is a bug
     /// that retrying cannot fix, and answers 500. One that lost its state on the way (a serialized copy) is
-    /// taken to be transient.
+    /// taken to be transient, and so is a call Orleans cancelled.
     /// </summary>
     public static bool IsUnavailable(Exception ex) => ex switch
     {
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException => true,
+        // Orleans giving up on a call (a message that expired before placement or delivery, a silo paused): the
+        // cluster did not answer in time. A request the client itself aborted ends the same way, unanswered.
+        OperationCanceledException => true,
         PostgresException { SqlState: { Length: > 0 } } postgres => postgres.IsTransient,
         NpgsqlException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsUnavailable),

@@ -52,4 +52,16 @@ public sealed class StorageKeysTests
         Assert.Equal(unavailable, Reliability.Silo.Http.ErrorHandling.IsUnavailable(error));
         Assert.True(Reliability.Silo.Http.ErrorHandling.IsUnavailable(new Npgsql.NpgsqlException("connection lost", new System.Net.Sockets.SocketException())));
     }
+
+    /// <summary>
+    /// Seen from outside, with a silo paused (SIGSTOP) mid-request: a retry through another silo waited 12 s
+    /// and got 500, because Orleans gave up on the paused silo with "Message expired before placement could
+    /// complete" — an OperationCanceledException, which is the cluster not answering in time, not a bug.
+    /// </summary>
+    [Fact]
+    public void AGrainCallOrleansGaveUpOn_IsUnavailability()
+    {
+        Assert.True(Reliability.Silo.Http.ErrorHandling.IsUnavailable(new OperationCanceledException("Message expired before placement could complete for grain idempotencykey/public:k.")));
+        Assert.False(Reliability.Silo.Http.ErrorHandling.IsUnavailable(new InvalidOperationException("a bug")));
+    }
 }
