@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Reliability.Client.Commands.Gateway;
 using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
@@ -25,11 +24,11 @@ public sealed class GatewayChapter : ITourChapter
         var result = await GatewayTry.RunAsync(api, $"{ClusterRunInfo.DemoRoute}/orders", $"tour-order-{context.RunId}", """{"item":"lamp-1","quantity":1}""", upstream, cancellationToken);
         GatewayTry.Show(result);
 
-        using var http = new HttpClient { BaseAddress = new Uri(upstream), Timeout = TimeSpan.FromSeconds(5) };
-        (await http.PutAsJsonAsync("/control", new UpstreamControl(FailStatus: 500), cancellationToken)).EnsureSuccessStatusCode();
+        using var control = new DemoUpstreamClient(upstream);
+        await control.ControlAsync(new UpstreamControl(FailStatus: 500), cancellationToken);
         var key = new Dictionary<string, string> { ["Idempotency-Key"] = $"tour-flaky-{context.RunId}" };
         using var failed = await api.SendAsync(HttpMethod.Post, 0, $"{ClusterRunInfo.DemoRoute}/orders", """{"item":"piano-1"}""", key, cancellationToken);
-        (await http.PutAsJsonAsync("/control", new UpstreamControl(), cancellationToken)).EnsureSuccessStatusCode();
+        await control.ControlAsync(new UpstreamControl(), cancellationToken);
         using var retried = await api.SendAsync(HttpMethod.Post, 1, $"{ClusterRunInfo.DemoRoute}/orders", """{"item":"piano-1"}""", key, cancellationToken);
         AnsiConsole.MarkupLine($"When the upstream fails, its answer is passed on but not stored: a [red]{(int)failed.StatusCode}[/], then the retry with the same key " +
                                $"is forwarded again and answers [green]{(int)retried.StatusCode}[/].");

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
 using Reliability.Silo.Http.Idempotency;
@@ -18,7 +17,7 @@ public sealed class GatewayProcessTests(ITestOutputHelper output)
     {
         var connectionString = await TestDatabase.CreateAsync("gateway-process");
         await using var upstream = await UpstreamProcess.StartAsync();
-        using var upstreamHttp = new HttpClient { BaseAddress = new Uri(upstream.Address) };
+        using var upstreamClient = new DemoUpstreamClient(upstream.Address);
         var logs = Path.Combine(Path.GetTempPath(), "reliability-test-logs", Guid.NewGuid().ToString("N"));
         await using var cluster = new LocalCluster(RepositoryPaths.SiloAssembly(), connectionString, logs, new Dictionary<string, string>
         {
@@ -32,17 +31,17 @@ public sealed class GatewayProcessTests(ITestOutputHelper output)
         await Task.WhenAll(silos.Select(s => cluster.WaitUntilReadyAsync(s, TimeSpan.FromSeconds(90), startup.Token)));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var key = $"kill-{Guid.NewGuid():N}";
-        (await upstreamHttp.PutAsJsonAsync("/control", new UpstreamControl(DelayMs: 20_000))).EnsureSuccessStatusCode();
+        await upstreamClient.ControlAsync(new UpstreamControl(DelayMs: 20_000));
 
         var first = http.SendAsync(Post(silos[0], key));
-        while (await AppliedAsync(upstreamHttp, key) == 0)
+        while (await upstreamClient.AppliedAsync(key) == 0)
         {
             await Task.Delay(20);
         }
 
         silos[0].Kill();
         var killed = Stopwatch.StartNew();
-        (await upstreamHttp.PutAsJsonAsync("/control", new UpstreamControl())).EnsureSuccessStatusCode();
+        await upstreamClient.ControlAsync(new UpstreamControl());
         HttpResponseMessage retry;
         while (true)
         {
@@ -60,11 +59,11 @@ public sealed class GatewayProcessTests(ITestOutputHelper output)
         output.WriteLine($"retry answered {(int)retry.StatusCode} {killed.Elapsed.TotalSeconds:0.0} s after the kill");
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => first);
         Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
-        Assert.Equal(2, await AppliedAsync(upstreamHttp, key));
+        Assert.Equal(2, await upstreamClient.AppliedAsync(key));
         Assert.True(killed.Elapsed < TimeSpan.FromSeconds(25), $"the retry waited {killed.Elapsed.TotalSeconds:0.0} s: the dead holder's claim was not taken over before the 30 s lease");
         using var replay = await http.SendAsync(Post(silos[2], key));
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
-        Assert.Equal(2, await AppliedAsync(upstreamHttp, key));
+        Assert.Equal(2, await upstreamClient.AppliedAsync(key));
         retry.Dispose();
     }
 
@@ -76,11 +75,5 @@ public sealed class GatewayProcessTests(ITestOutputHelper output)
         };
         request.Headers.Add(IdempotencyGuard.HeaderName, key);
         return request;
-    }
-
-    private static async Task<int> AppliedAsync(HttpClient upstream, string key)
-    {
-        var effects = await upstream.GetFromJsonAsync<JsonElement>("/effects");
-        return effects.GetProperty("byKey").TryGetProperty(key, out var count) ? count.GetInt32() : 0;
     }
 }

@@ -254,14 +254,9 @@ public sealed class GatewayTests(SiloHostFixture silo) : IAsyncLifetime
         return await silo.Silos[siloIndex % silo.Silos.Count].SendAsync(request);
     }
 
-    private async Task ControlAsync(UpstreamControl control) =>
-        (await silo.UpstreamHttp.PutAsJsonAsync("/control", control)).EnsureSuccessStatusCode();
+    private Task ControlAsync(UpstreamControl control) => silo.UpstreamClient.ControlAsync(control);
 
-    private async Task<int> AppliedAsync(string key)
-    {
-        var effects = await silo.UpstreamHttp.GetFromJsonAsync<JsonElement>("/effects");
-        return effects.GetProperty("byKey").TryGetProperty(key, out var count) ? count.GetInt32() : 0;
-    }
+    private Task<int> AppliedAsync(string key) => silo.UpstreamClient.AppliedAsync(key);
 
-    private async Task<long> TotalAsync() => (await silo.UpstreamHttp.GetFromJsonAsync<JsonElement>("/effects")).GetProperty("total").GetInt64();
+    private Task<long> TotalAsync() => silo.UpstreamClient.TotalAsync();
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
+using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
 using Reliability.Silo;
 
@@ -39,7 +40,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
     /// </summary>
     public UpstreamProcess Upstream { get; private set; } = null!;
 
-    public HttpClient UpstreamHttp { get; private set; } = null!;
+    public DemoUpstreamClient UpstreamClient { get; private set; } = null!;
 
     /// <summary>Short enough for a test to outwait, long enough for any real request.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
@@ -48,7 +49,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
     {
         ConnectionString = await TestDatabase.CreateAsync("http");
         Upstream = await UpstreamProcess.StartAsync();
-        UpstreamHttp = new HttpClient { BaseAddress = new Uri(Upstream.Address) };
+        UpstreamClient = new DemoUpstreamClient(Upstream.Address);
         var deadPort = FreePorts.Next();
         var starting = Enumerable.Range(0, SiloCount).Select(async i =>
         {
@@ -120,7 +121,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        UpstreamHttp.Dispose();
+        UpstreamClient.Dispose();
         await Upstream.DisposeAsync();
         foreach (var client in _clients)
         {

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text;
 using System.Text.Json;
+using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -131,11 +132,10 @@ public static class GatewayTry
         int? applied = null;
         if (upstream is not null)
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            using var demo = new DemoUpstreamClient(upstream);
             try
             {
-                using var effects = JsonDocument.Parse(await http.GetStringAsync($"{upstream.TrimEnd('/')}/effects", cancellationToken));
-                applied = effects.RootElement.GetProperty("byKey").TryGetProperty(key, out var count) ? count.GetInt32() : 0;
+                applied = await demo.AppliedAsync(key, cancellationToken);
             }
             catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or TaskCanceledException)
             {
