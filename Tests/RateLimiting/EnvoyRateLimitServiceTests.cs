@@ -205,17 +205,7 @@ public sealed class EnvoyRateLimitServiceTests(SiloHostFixture silo) : IDisposab
         using var anonymous = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, route) { Content = new StringContent(yaml) });
 
         using var set = await silo.Http.SendAsync(Yaml(route, yaml));
-        var changed = DateTime.UtcNow;
-        var seen = new bool[silo.Silos.Count];
-        while (!seen.All(s => s) && DateTime.UtcNow - changed < TimeSpan.FromSeconds(5))
-        {
-            for (var i = 0; i < seen.Length; i++)
-            {
-                seen[i] |= await LimitAsync(i, "admin_key") == 11;
-            }
-        }
-
-        var tookEffect = DateTime.UtcNow - changed;
+        var (seen, tookEffect) = await UntilEverySiloStatesAsync("admin_key", 11);
         using var removed = await silo.Http.SendAsync(silo.Request(HttpMethod.Delete, route, admin: true));
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
@@ -286,23 +276,29 @@ public sealed class EnvoyRateLimitServiceTests(SiloHostFixture silo) : IDisposab
               - key: reload
                 rate_limit: {"{"} unit: hour, requests_per_unit: 8 {"}"}
             """);
-        var changed = DateTime.UtcNow;
-        var seen = new bool[silo.Silos.Count];
-        while (!seen.All(s => s) && DateTime.UtcNow - changed < TimeSpan.FromSeconds(5))
-        {
-            for (var i = 0; i < seen.Length; i++)
-            {
-                seen[i] |= await LimitAsync(i, "reload") == 8;
-            }
-        }
-
-        var tookEffect = DateTime.UtcNow - changed;
+        var (seen, tookEffect) = await UntilEverySiloStatesAsync("reload", 8);
         await File.WriteAllTextAsync(FilePath, $"domain: {_domain}\ndescriptors:\n  - key: reload\n    rate_limit: {{ unit: fortnight, requests_per_unit: 9 }}\n");
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         Assert.True(seen.All(s => s), "not every silo took the new version");
         Assert.True(tookEffect < TimeSpan.FromSeconds(1.5), $"the new version took {tookEffect.TotalMilliseconds:0} ms");
         Assert.All(Enumerable.Range(0, silo.Silos.Count), i => Assert.Equal(8u, LimitAsync(i, "reload").GetAwaiter().GetResult()));
+    }
+
+    /// <summary>Asks every silo until each has stated <paramref name="limit"/> for the rule of <paramref name="key"/> once (5 s at most): who did, and how long it took.</summary>
+    private async Task<(bool[] Seen, TimeSpan Took)> UntilEverySiloStatesAsync(string key, uint limit)
+    {
+        var changed = DateTime.UtcNow;
+        var seen = new bool[silo.Silos.Count];
+        while (!seen.All(s => s) && DateTime.UtcNow - changed < TimeSpan.FromSeconds(5))
+        {
+            for (var i = 0; i < seen.Length; i++)
+            {
+                seen[i] |= await LimitAsync(i, key) == limit;
+            }
+        }
+
+        return (seen, DateTime.UtcNow - changed);
     }
 
     private HttpRequestMessage Yaml(string route, string yaml)
