@@ -57,24 +57,9 @@ public sealed partial class EnvoyRateLimitService(
 
         var deciding = checks.Select(DecideAsync).ToArray();
         var all = Task.WhenAll(deciding);
-        var finished = await Task.WhenAny(all, Task.Delay(options.Value.Timeout, context.CancellationToken)) == all;
-        if (finished && all.IsFaulted && all.Exception!.InnerExceptions.All(Http.ErrorHandling.IsUnavailable))
+        if (!await DecidedInTimeAsync(all, context.CancellationToken))
         {
-            // A subject's silo just died (its grains answer again in a moment elsewhere): not decided, like a timeout.
-            // What the other descriptors took is given back when the answer is a denial.
-            finished = false;
-        }
-
-        if (!finished)
-        {
-            var failures = Interlocked.Increment(ref _failures);
-            // Once per few seconds at most: under overload this happens thousands of times a second.
-            var now = Environment.TickCount64;
-            var last = Interlocked.Read(ref _lastFailureLog);
-            if (now - last >= FailureLogPeriodMs && Interlocked.CompareExchange(ref _lastFailureLog, now, last) == last)
-            {
-                LogUndecided(failures - Interlocked.Exchange(ref _failuresLogged, failures), request.Domain, options.Value.Timeout.TotalMilliseconds, options.Value.FailureMode);
-            }
+            CountUndecided(request.Domain);
             if (options.Value.FailureMode == FailureMode.Deny)
             {
                 // Denied after all: what the decisions took is given back (the late ones when they arrive).
@@ -93,6 +78,32 @@ public sealed partial class EnvoyRateLimitService(
         }
 
         return Answer(checks, decisions, denied, overLimit);
+    }
+
+    /// <summary>Counts a check answered by the failure mode, and logs the count once per few seconds at most: under overload this happens thousands of times a second.</summary>
+    private void CountUndecided(string domain)
+    {
+        var failures = Interlocked.Increment(ref _failures);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastFailureLog);
+        if (now - last >= FailureLogPeriodMs && Interlocked.CompareExchange(ref _lastFailureLog, now, last) == last)
+        {
+            LogUndecided(failures - Interlocked.Exchange(ref _failuresLogged, failures), domain, options.Value.Timeout.TotalMilliseconds, options.Value.FailureMode);
+        }
+    }
+
+    /// <summary>
+    /// False when the decisions did not arrive within the budget, or a subject's silo just died (its grains
+    /// answer again elsewhere in a moment): not decided. Nothing to ask a bucket is decided at once, with no timer.
+    /// </summary>
+    private async Task<bool> DecidedInTimeAsync(Task all, CancellationToken cancellationToken)
+    {
+        if (!all.IsCompleted && await Task.WhenAny(all, Task.Delay(options.Value.Timeout, cancellationToken)) != all)
+        {
+            return false;
+        }
+
+        return !(all.IsFaulted && all.Exception!.InnerExceptions.All(Http.ErrorHandling.IsUnavailable));
     }
 
     private async Task<RateLimitDecision?> DecideAsync(Check? check) =>
@@ -255,16 +266,7 @@ public sealed partial class EnvoyRateLimitService(
         return response;
     }
 
-    private static TimeSpan? UnitSpan(Envoy.Type.RateLimitUnit unit) => unit switch
-    {
-        Envoy.Type.RateLimitUnit.Second => TimeSpan.FromSeconds(1),
-        Envoy.Type.RateLimitUnit.Minute => TimeSpan.FromMinutes(1),
-        Envoy.Type.RateLimitUnit.Hour => TimeSpan.FromHours(1),
-        Envoy.Type.RateLimitUnit.Day => TimeSpan.FromDays(1),
-        Envoy.Type.RateLimitUnit.Month => TimeSpan.FromDays(30),
-        Envoy.Type.RateLimitUnit.Year => TimeSpan.FromDays(365),
-        _ => null,
-    };
+    private static TimeSpan? UnitSpan(Envoy.Type.RateLimitUnit unit) => RlsConfigParser.TryUnit(unit.ToString(), out var window) ? window : null;
 
     /// <summary>The unit nearest a window (the exact window is in the RateLimit-Policy header).</summary>
     private static RateLimitResponse.Types.RateLimit.Types.Unit NearestUnit(TimeSpan window) => window.TotalSeconds switch

@@ -15,7 +15,7 @@ public static class RlsAdminEndpoints
     public static WebApplication MapRlsAdmin(this WebApplication app)
     {
         var admin = app.MapGroup(Route).WithTags("Rate-limit service admin").AddEndpointFilter<AdminOnlyFilter>();
-        admin.MapGet("/", async (RlsConfigStore store, IGrainFactory grains) =>
+        admin.MapGet("/", async (RlsConfigStore store, EnvoyRateLimitService service, IGrainFactory grains) =>
         {
             var set = await Registry(grains).GetAll();
             var current = store.Current;
@@ -23,6 +23,7 @@ public static class RlsAdminEndpoints
             {
                 version = current.Version,
                 fileError = store.LastError,
+                failureModeAnswersOnThisSilo = service.Failures,
                 domains = current.Domains.Values.OrderBy(d => d.Name, StringComparer.Ordinal).Select(d => new
                 {
                     name = d.Name,

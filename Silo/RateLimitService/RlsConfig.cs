@@ -61,6 +61,9 @@ public static class RlsConfigParser
         ["year"] = TimeSpan.FromDays(365),
     };
 
+    /// <summary>The window of one of Envoy's units (<c>second</c> … <c>year</c>, any case).</summary>
+    public static bool TryUnit(string name, out TimeSpan window) => Units.TryGetValue(name, out window);
+
     private static readonly string[] DomainFields = ["domain", "descriptors"];
     private static readonly string[] RuleFields = ["key", "value", "rate_limit", "unlimited", "shadow_mode", "detailed_metric", "descriptors", "name", "replaces", "quota_mode"];
     private static readonly string[] LimitFields = ["unit", "requests_per_unit", "unit_multiplier", "name", "algorithm", "period", "burst", "rate"];
