@@ -13,7 +13,7 @@ public sealed class TourCommand : AsyncCommand<ClusterSettings>
         await using var connection = await AnsiConsole.Status().StartAsync("connecting to the cluster…",
             _ => ClusterConnection.ConnectAsync(target, cancellationToken));
         var run = ClusterRunInfo.TryRead(RepositoryPaths.ClusterFile);
-        await Tour.Tour.RunAsync(new Tour.TourContext(connection, run?.DemoUpstream, run?.Silos.Where(s => s.RlsPort > 0).Select(s => s.RlsUrl).ToList()), cancellationToken);
+        await Tour.Tour.RunAsync(new Tour.TourContext(connection, run?.DemoUpstream, run?.RlsUrls), cancellationToken);
         return 0;
     }
 }

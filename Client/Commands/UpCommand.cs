@@ -81,7 +81,7 @@ public sealed class UpCommand : AsyncCommand<UpCommand.Settings>
             {
                 var target = new ClusterTarget(connectionString, run.ClusterId, run.ServiceId, run.Silos.Select(s => s.HttpUrl).ToList());
                 await using var connection = await ClusterConnection.ConnectAsync(target, cancellationToken);
-                await Tour.Tour.RunAsync(new Tour.TourContext(connection, demoUpstream.Address, [.. run.Silos.Where(s => s.RlsPort > 0).Select(s => s.RlsUrl)]), cancellationToken);
+                await Tour.Tour.RunAsync(new Tour.TourContext(connection, demoUpstream.Address, run.RlsUrls), cancellationToken);
             }
 
             if (!settings.ExitAfterTour)

@@ -22,6 +22,9 @@ public sealed record ClusterRunInfo(string ClusterId, string ServiceId, string C
 
     public string DashboardUrl => $"{Silos[0].HttpUrl}/dashboard/";
 
+    /// <summary>The rate-limit service of each silo that serves it.</summary>
+    public IReadOnlyList<string> RlsUrls => [.. Silos.Where(s => s.RlsPort > 0).Select(s => s.RlsUrl)];
+
     public static ClusterRunInfo? TryRead(string path)
     {
         if (!File.Exists(path))

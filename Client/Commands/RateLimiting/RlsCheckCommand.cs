@@ -74,7 +74,7 @@ public sealed class RlsCheckCommand : AsyncCommand<RlsCheckSettings>
 
     /// <summary>Silo <paramref name="index"/>'s rate-limit service in the cluster ./run.sh started, if any.</summary>
     public static string? RunningClusterRls(int index) =>
-        ClusterRunInfo.TryRead(RepositoryPaths.ClusterFile)?.Silos is { Count: > 0 } silos && silos[index % silos.Count] is { RlsPort: > 0 } silo ? silo.RlsUrl : null;
+        ClusterRunInfo.TryRead(RepositoryPaths.ClusterFile)?.RlsUrls is { Count: > 0 } urls ? urls[index % urls.Count] : null;
 
     public static void Show(string address, IReadOnlyList<string> descriptors, RateLimitResponse response)
     {
