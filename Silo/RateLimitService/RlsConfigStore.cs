@@ -44,7 +44,7 @@ public sealed partial class RlsConfigStore(IOptions<RateLimitServiceOptions> opt
         var files = Directory.Exists(path)
             ? Directory.EnumerateFiles(path).Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList()
             : [path];
-        var stamp = string.Join("|", files.Select(f => File.Exists(f) ? $"{f}:{File.GetLastWriteTimeUtc(f).Ticks}:{new FileInfo(f).Length}" : f));
+        var stamp = string.Join("|", files.Select(f => new FileInfo(f) is { Exists: true } info ? $"{f}:{info.LastWriteTimeUtc.Ticks}:{info.Length}" : f));
         if (stamp == _stamp)
         {
             return false;
