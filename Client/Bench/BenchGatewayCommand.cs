@@ -14,23 +14,11 @@ namespace Reliability.Client.Bench;
 /// </summary>
 public sealed class BenchGatewayCommand : AsyncCommand<BenchGatewayCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : RoundsBenchSettings
     {
-        [CommandOption("--silos <N>")]
-        [DefaultValue(1)]
-        public int Silos { get; init; } = 1;
-
         [CommandOption("--in-flight <N>")]
         [DefaultValue(64)]
         public int InFlight { get; init; } = 64;
-
-        [CommandOption("--duration <DURATION>")]
-        [DefaultValue("10s")]
-        public string Duration { get; init; } = "10s";
-
-        [CommandOption("--rounds <N>")]
-        [DefaultValue(3)]
-        public int Rounds { get; init; } = 3;
 
         [CommandOption("--replay-keys <N>")]
         [Description("Completed keys the replay scenario sends again (default 5,000).")]
@@ -46,10 +34,7 @@ public sealed class BenchGatewayCommand : AsyncCommand<BenchGatewayCommand.Setti
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(1))
-        {
-            throw new CommandException($"--duration must be at least 1s (got '{settings.Duration}').");
-        }
+        var duration = settings.MeasuredDuration();
 
         if (settings.Silos is < 1 or > 5 || settings.InFlight is < 1 or > 1024 || settings.Rounds < 1 || settings.ReplayKeys < 1)
         {

@@ -15,23 +15,11 @@ namespace Reliability.Client.Bench;
 /// </summary>
 public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : RoundsBenchSettings
     {
-        [CommandOption("--silos <N>")]
-        [DefaultValue(1)]
-        public int Silos { get; init; } = 1;
-
         [CommandOption("--in-flight <N>")]
         [DefaultValue(64)]
         public int InFlight { get; init; } = 64;
-
-        [CommandOption("--duration <DURATION>")]
-        [DefaultValue("10s")]
-        public string Duration { get; init; } = "10s";
-
-        [CommandOption("--rounds <N>")]
-        [DefaultValue(3)]
-        public int Rounds { get; init; } = 3;
 
         [CommandOption("--replay-keys <N>")]
         [Description("Completed keys the replay scenarios read (default 10,000).")]
@@ -43,10 +31,7 @@ public sealed class BenchIdempotencyCommand : AsyncCommand<BenchIdempotencyComma
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(1))
-        {
-            throw new CommandException($"--duration must be at least 1s (got '{settings.Duration}').");
-        }
+        var duration = settings.MeasuredDuration();
 
         AnsiConsole.MarkupLine($"[bold]bench idempotency[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: " +
                                $"{settings.Silos} silo(s), {settings.InFlight} in flight, {Durations.Format(duration)} × {settings.Rounds} rounds");

@@ -16,12 +16,8 @@ namespace Reliability.Client.Bench;
 /// </summary>
 public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : RoundsBenchSettings
     {
-        [CommandOption("--silos <N>")]
-        [DefaultValue(1)]
-        public int Silos { get; init; } = 1;
-
         [CommandOption("--in-flight <N>")]
         [DefaultValue(256)]
         public int InFlight { get; init; } = 256;
@@ -29,16 +25,6 @@ public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.S
         [CommandOption("--subjects <N>")]
         [DefaultValue(10_000)]
         public int Subjects { get; init; } = 10_000;
-
-        [CommandOption("--duration <DURATION>")]
-        [Description("Measured time per scenario (default 10s), after a warm-up of a third of it.")]
-        [DefaultValue("10s")]
-        public string Duration { get; init; } = "10s";
-
-        [CommandOption("--rounds <N>")]
-        [Description("Each scenario is measured this many times, interleaved with the others; medians are reported (default 3).")]
-        [DefaultValue(3)]
-        public int Rounds { get; init; } = 3;
 
         [CommandOption("--only <TEXT>")]
         [Description("Run only the scenarios whose name contains TEXT (e.g. \"check\", \"Redis\", \"hot\").")]
@@ -54,10 +40,7 @@ public sealed class BenchRateLimitCommand : AsyncCommand<BenchRateLimitCommand.S
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(1))
-        {
-            throw new CommandException($"--duration must be a duration of at least 1s (got '{settings.Duration}').");
-        }
+        var duration = settings.MeasuredDuration();
 
         var warmUp = duration / 3;
         AnsiConsole.MarkupLine($"[bold]bench ratelimit[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: " +

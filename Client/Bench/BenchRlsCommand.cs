@@ -18,12 +18,8 @@ namespace Reliability.Client.Bench;
 /// </summary>
 public sealed class BenchRlsCommand : AsyncCommand<BenchRlsCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : RoundsBenchSettings
     {
-        [CommandOption("--silos <N>")]
-        [DefaultValue(1)]
-        public int Silos { get; init; } = 1;
-
         [CommandOption("--in-flight <N>")]
         [DefaultValue(256)]
         public int InFlight { get; init; } = 256;
@@ -31,24 +27,13 @@ public sealed class BenchRlsCommand : AsyncCommand<BenchRlsCommand.Settings>
         [CommandOption("--subjects <N>")]
         [DefaultValue(10_000)]
         public int Subjects { get; init; } = 10_000;
-
-        [CommandOption("--duration <DURATION>")]
-        [DefaultValue("10s")]
-        public string Duration { get; init; } = "10s";
-
-        [CommandOption("--rounds <N>")]
-        [DefaultValue(3)]
-        public int Rounds { get; init; } = 3;
     }
 
     private static readonly RateLimitPolicy Policy = new("bench", RateLimitAlgorithm.TokenBucket, 1_000_000, TimeSpan.FromSeconds(1), Rate: 1_000_000);
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(1))
-        {
-            throw new CommandException($"--duration must be at least 1s (got '{settings.Duration}').");
-        }
+        var duration = settings.MeasuredDuration();
 
         if (settings.Silos is < 1 or > 5 || settings.InFlight is < 1 or > 4096 || settings.Subjects < 1 || settings.Rounds < 1)
         {
