@@ -26,6 +26,9 @@ public sealed partial class EnvoyRateLimitService(
     ILogger<EnvoyRateLimitService> logger) : Envoy.RateLimitService.RateLimitService.RateLimitServiceBase
 {
     public const int MaxDescriptors = 16;
+
+    /// <summary>The dynamic_metadata field of an answer given by the failure mode (its value: allow or deny).</summary>
+    public const string UndecidedField = "undecided_failure_mode";
     public const int MaxEntries = 8;
     public const int MaxKeyLength = 64;
     public const int MaxValueLength = 1024;
@@ -215,7 +218,12 @@ public sealed partial class EnvoyRateLimitService(
     private RateLimitResponse FailureAnswer(int descriptors)
     {
         var code = options.Value.FailureMode == FailureMode.Allow ? RateLimitResponse.Types.Code.Ok : RateLimitResponse.Types.Code.OverLimit;
-        var response = new RateLimitResponse { OverallCode = code };
+        // Envoy passes dynamic_metadata on to later filters and its logs: a failure-mode answer says what it is.
+        var response = new RateLimitResponse
+        {
+            OverallCode = code,
+            DynamicMetadata = new Struct { Fields = { [UndecidedField] = Value.ForString(options.Value.FailureMode.ToString().ToLowerInvariant()) } },
+        };
         response.Statuses.AddRange(Enumerable.Range(0, descriptors).Select(_ => new RateLimitResponse.Types.DescriptorStatus { Code = code }));
         return response;
     }

@@ -79,7 +79,9 @@ public sealed class RlsCheckCommand : AsyncCommand<RlsCheckSettings>
     public static void Show(string address, IReadOnlyList<string> descriptors, RateLimitResponse response)
     {
         var overall = response.OverallCode == RateLimitResponse.Types.Code.Ok ? "[green]OK[/]" : "[red]OVER_LIMIT[/]";
-        AnsiConsole.MarkupLine($"{Markup.Escape(address)} answered {overall}");
+        var undecided = response.DynamicMetadata?.Fields.TryGetValue("undecided_failure_mode", out var mode) == true ? mode.StringValue : null;
+        AnsiConsole.MarkupLine($"{Markup.Escape(address)} answered {overall}" +
+                               (undecided is null ? "" : $" [yellow]by its failure mode ({Markup.Escape(undecided)}): the cluster did not decide within the budget[/]"));
         var table = new Table().AddColumns("descriptor", "code", "rule", "limit", "remaining", "reset in");
         for (var i = 0; i < response.Statuses.Count; i++)
         {
@@ -88,7 +90,7 @@ public sealed class RlsCheckCommand : AsyncCommand<RlsCheckSettings>
             table.AddRow(
                 Markup.Escape(i < descriptors.Count ? descriptors[i] : $"#{i}"),
                 status.Code == RateLimitResponse.Types.Code.Ok ? "[green]OK[/]" : "[red]OVER_LIMIT[/]",
-                Markup.Escape(limit?.Name ?? "(no rule: unlimited)"),
+                Markup.Escape(limit?.Name ?? (undecided is null ? "(no rule: unlimited)" : "(not decided)")),
                 limit is null ? "" : $"{limit.RequestsPerUnit} per {limit.Unit.ToString().ToLowerInvariant()}",
                 limit is null ? "" : status.LimitRemaining.ToString(),
                 status.DurationUntilReset is { } reset ? $"{reset.ToTimeSpan().TotalSeconds:0.###} s" : "");
