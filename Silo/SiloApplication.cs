@@ -34,6 +34,7 @@ public static class SiloApplication
         builder.Services.AddSingleton<IdempotencyGuard>();
         builder.Services.AddToolkitGateway(settings.Gateway);
         builder.AddToolkitRateLimitService(settings.RateLimitService, settings.Http);
+        builder.AddToolkitTelemetry(settings.Telemetry, settings.Silo);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddHostedService<ParentWatch>();
 
@@ -41,6 +42,7 @@ public static class SiloApplication
         app.UseToolkitProblems();
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<HttpApiRateLimiter>());
         app.MapToolkitHealth();
+        app.MapToolkitMetrics();
         app.MapDashboard();
         app.MapRateLimiting();
         app.MapCarts();

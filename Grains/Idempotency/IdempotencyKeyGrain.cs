@@ -20,7 +20,7 @@ namespace Reliability.Idempotency;
 /// </para>
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)]
-public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, IClusterMembershipService membership, TimeProvider time) : Grain, IIdempotencyKeyGrain
+public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, IdempotencyMetrics metrics, IClusterMembershipService membership, TimeProvider time) : Grain, IIdempotencyKeyGrain
 {
     private const string StateName = "idempotency";
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(4);
@@ -39,23 +39,20 @@ public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, ICluste
 
     public async Task<IdempotencyOutcome> Begin(string fingerprint, string? holder = null, TimeSpan? lease = null)
     {
-        if (!_loaded)
-        {
-            var claim = machine.Begin(null, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, lease: lease);
-            if (await TryInsertAsync(claim.Next!))
-            {
-                return claim.Outcome;
-            }
-        }
-
-        return await ApplyAsync(current => machine.Begin(current, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, IsDead(current?.Holder), lease));
+        var outcome = await BeginAsync(fingerprint, holder, lease);
+        metrics.Claimed(outcome);
+        return outcome;
     }
 
     public Task<IdempotencyOutcome> Renew(Guid leaseId, TimeSpan? lease = null) =>
         ApplyAsync(current => machine.Renew(current, leaseId, time.GetUtcNow(), lease));
 
-    public Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response) =>
-        ApplyAsync(current => machine.Complete(current, leaseId, response, time.GetUtcNow()));
+    public async Task<IdempotencyOutcome> Complete(Guid leaseId, StoredResponse response)
+    {
+        var outcome = await ApplyAsync(current => machine.Complete(current, leaseId, response, time.GetUtcNow()));
+        metrics.Stored(outcome);
+        return outcome;
+    }
 
     public Task<IdempotencyOutcome> Abandon(Guid leaseId) =>
         ApplyAsync(current => machine.Abandon(current, leaseId, time.GetUtcNow()));
@@ -78,6 +75,20 @@ public sealed class IdempotencyKeyGrain(IdempotencyStateMachine machine, ICluste
         var stored = new GrainState<IdempotencyState>(new IdempotencyState());
         await _storage.ReadStateAsync(StateName, GrainContext.GrainId, stored);
         return IdempotencyStateMachine.Live(stored.State?.Record, time.GetUtcNow());
+    }
+
+    private async Task<IdempotencyOutcome> BeginAsync(string fingerprint, string? holder, TimeSpan? lease)
+    {
+        if (!_loaded)
+        {
+            var claim = machine.Begin(null, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, lease: lease);
+            if (await TryInsertAsync(claim.Next!))
+            {
+                return claim.Outcome;
+            }
+        }
+
+        return await ApplyAsync(current => machine.Begin(current, fingerprint, time.GetUtcNow(), Guid.NewGuid(), holder, IsDead(current?.Holder), lease));
     }
 
     /// <summary>Whether the membership has declared the silo dead (a silo it no longer lists, or one not named, is not taken to be).</summary>

@@ -16,6 +16,7 @@ public sealed partial class IdempotencySweeperGrain(
     IOptions<ClusterOptions> cluster,
     DatabaseOptions database,
     TimeProvider time,
+    IdempotencyMetrics metrics,
     ILogger<IdempotencySweeperGrain> logger) : Grain, IIdempotencySweeperGrain, IRemindable
 {
     private const string ReminderName = "sweep";
@@ -46,6 +47,7 @@ public sealed partial class IdempotencySweeperGrain(
             """, cutoff);
         if (total > 0)
         {
+            metrics.Swept(total);
             LogSwept(total, cutoff);
         }
 

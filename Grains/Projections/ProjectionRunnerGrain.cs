@@ -25,6 +25,7 @@ public sealed partial class ProjectionRunnerGrain(
     IEventStores stores,
     IProjectionStore projectionStore,
     IOptions<ProjectionOptions> options,
+    ProjectionMetrics metrics,
     ILocalSiloDetails silo,
     TimeProvider time,
     ILogger<ProjectionRunnerGrain> logger) : Grain, IProjectionRunnerGrain, IRemindable
@@ -36,6 +37,9 @@ public sealed partial class ProjectionRunnerGrain(
 
     private static readonly TimeSpan MaxCheckWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often the runner counts what it has left, for the events-behind gauge.</summary>
+    private static readonly TimeSpan BacklogPeriod = TimeSpan.FromSeconds(5);
+
     private readonly Dictionary<string, int> _failingViews = new(StringComparer.Ordinal);
     private readonly LagWindow _lag = new(TimeSpan.FromSeconds(30));
     private ProjectionDefinition _definition = null!;
@@ -45,6 +49,7 @@ public sealed partial class ProjectionRunnerGrain(
     private Task _saving = Task.CompletedTask;
     private bool _dirty;
     private IGrainTimer? _poll;
+    private IGrainTimer? _backlog;
     private TaskCompletionSource _advanced = NewSignal();
     private Guid _epoch = Guid.NewGuid();
     private bool _fallBack;
@@ -70,12 +75,15 @@ public sealed partial class ProjectionRunnerGrain(
                 return Task.CompletedTask;
             },
             new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.PollInterval) { KeepAlive = true, Interleave = true });
+        _backlog = this.RegisterGrainTimer(ReportBacklogAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), BacklogPeriod));
         LogStarted(Name, silo.Name, _live.Number, _rebuild?.Number);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _poll?.Dispose();
+        _backlog?.Dispose();
+        metrics.Forget(Name);
         try
         {
             await SavedAsync();
@@ -155,6 +163,28 @@ public sealed partial class ProjectionRunnerGrain(
 
         return new ProjectionStatus(Name, _live.Number, _rebuild?.Number, sources.ToImmutable(), _live.Applied, _rebuild?.Applied ?? 0,
             _lag.Summarize(now), _lastError, _lastErrorAt, _parked, silo.Name);
+    }
+
+    /// <summary>Counts the events the live generation (and a rebuild) has left, for the gauges; a failed count waits for the next.</summary>
+    private async Task ReportBacklogAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            long behind = 0, rebuildBehind = 0;
+            foreach (var store in _definition.Sources)
+            {
+                var source = stores.For(store);
+                behind += (await source.BacklogAsync(_live.CursorOf(store))).Count;
+                rebuildBehind += _rebuild is { } rebuild ? (await source.BacklogAsync(rebuild.CursorOf(store))).Count : 0;
+            }
+
+            double? progress = _rebuild is { } running ? running.Applied + rebuildBehind == 0 ? 1 : (double)running.Applied / (running.Applied + rebuildBehind) : null;
+            metrics.Backlog(Name, behind, progress);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogBacklogFailed(Name, ex.Message);
+        }
     }
 
     public async Task<ProjectionStatus> Rebuild()
@@ -319,6 +349,7 @@ public sealed partial class ProjectionRunnerGrain(
 
         _saving = projectionStore.SaveCheckpointsAsync(Name, generation.Number, moved);
         generation.Applied += count;
+        metrics.Applied(Name, live, count);
         if (live)
         {
             var now = time.GetUtcNow();
@@ -327,6 +358,7 @@ public sealed partial class ProjectionRunnerGrain(
                 foreach (var e in read)
                 {
                     _lag.Add(now, now - e.RecordedAt);
+                    metrics.Lag(Name, now - e.RecordedAt);
                 }
             }
 
@@ -448,6 +480,7 @@ public sealed partial class ProjectionRunnerGrain(
         if (generation == _live)
         {
             _parked++;
+            metrics.Parked(Name);
         }
 
         (_lastError, _lastErrorAt) = ($"parked {e.Store}:{e.Position} ({e.Type}): {error}", time.GetUtcNow());
@@ -517,4 +550,7 @@ public sealed partial class ProjectionRunnerGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: replayed {Replayed} parked events, {Left} still parked")]
     private partial void LogReplayed(string projection, int replayed, long left);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Projection {Projection} could not count its backlog: {Reason}")]
+    private partial void LogBacklogFailed(string projection, string reason);
 }

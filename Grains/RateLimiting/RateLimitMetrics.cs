@@ -12,13 +12,21 @@ public sealed class RateLimitMetrics
 {
     private readonly ConcurrentDictionary<string, Totals> _totals = new(StringComparer.Ordinal);
 
+    private readonly Histogram<double> _checkDuration;
+
     public RateLimitMetrics(IMeterFactory meters)
     {
         // An observable counter reads the running totals when a listener collects, so a decision costs
         // three interlocked increments at most, whoever listens (the dashboard's OpenTelemetry does).
-        meters.Create(RateLimitTelemetry.MeterName).CreateObservableCounter(RateLimitTelemetry.DecisionsCounter, Observe,
+        var meter = meters.Create(RateLimitTelemetry.MeterName);
+        meter.CreateObservableCounter(RateLimitTelemetry.DecisionsCounter, Observe,
             unit: "{decision}", description: "Rate-limit decisions per policy and outcome.");
+        _checkDuration = meter.CreateHistogram<double>(RateLimitTelemetry.CheckDuration, "s", "How long a check took to answer, by interface (http, rls).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1] });
     }
+
+    /// <summary>One check answered through <paramref name="api"/> (http, rls) in <paramref name="elapsed"/>.</summary>
+    public void Checked(string api, TimeSpan elapsed) => _checkDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("interface", api));
 
     public void Record(RateLimitDecision decision)
     {

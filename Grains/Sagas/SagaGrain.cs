@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Reliability.Infrastructure;
 
 namespace Reliability.Sagas;
 
@@ -32,6 +34,7 @@ public sealed partial class SagaGrain(
     ISagaStore store,
     SagaMachine machine,
     IParticipantGateway participants,
+    SagaMetrics metrics,
     IOptions<SagaOptions> options,
     FaultDice dice,
     ILocalSiloDetails silo,
@@ -61,6 +64,7 @@ public sealed partial class SagaGrain(
                 (_state, _version, _loaded) = (started, 1, true);
                 _writes++;
                 Publish();
+                metrics.Started(definition.Kind);
                 LogStarted(SagaId, definition.Kind, definition.Steps.Length);
             }
             else
@@ -170,6 +174,7 @@ public sealed partial class SagaGrain(
             await SaveAsync();
             if (_state.Status.IsTerminal())
             {
+                metrics.Ended(_state.Kind, _state.Status);
                 Finish();
             }
             else
@@ -201,9 +206,27 @@ public sealed partial class SagaGrain(
             return StepOutcome.Succeeded;
         }
 
+        var started = time.GetTimestamp();
+        using var span = ToolkitTelemetry.SagaSource.StartActivity($"saga step {step.Name}");
+        span?.SetTag("saga.workflow", _state.Kind);
+        span?.SetTag("saga.step", step.Name);
+        span?.SetTag("saga.direction", action.Compensation ? "compensation" : "action");
+        var outcome = await RunStepAsync(step.Name, action);
+        span?.SetTag("saga.outcome", outcome.Kind.ToString());
+        if (outcome.Kind != StepOutcomeKind.Succeeded)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, outcome.Detail);
+        }
+
+        metrics.StepCalled(_state.Kind, step.Name, action.Compensation, outcome.Kind, time.GetElapsedTime(started));
+        return outcome;
+    }
+
+    private async Task<StepOutcome> RunStepAsync(string step, SagaAction action)
+    {
         try
         {
-            return await participants.ExecuteAsync(step.Name, action.Command, SagaMachine.CommandId(SagaId, action.Step, action.Compensation),
+            return await participants.ExecuteAsync(step, action.Command!, SagaMachine.CommandId(SagaId, action.Step, action.Compensation),
                     SagaMachine.CommandId(SagaId, action.Step, compensation: false), CancellationToken.None)
                 .WaitAsync(options.Value.StepTimeout);
         }

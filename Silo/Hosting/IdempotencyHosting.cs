@@ -21,6 +21,7 @@ public static class IdempotencyHosting
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(new IdempotencyStateMachine(options));
+        services.AddSingleton<IdempotencyMetrics>();
         services.AddStartupCall(grains => grains.GetGrain<IIdempotencySweeperGrain>(IIdempotencySweeperGrain.DefaultKey).Ensure());
         return silo;
     }

@@ -27,6 +27,7 @@ public static class ProjectionHosting
         services.AddSingleton<IProjectionStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Projections)
             ? new PostgresProjectionStore(sp.GetRequiredService<DatabaseOptions>())
             : new InMemoryProjectionStore());
+        services.AddSingleton<ProjectionMetrics>();
         services.AddSingleton<ProjectionNudger>();
         services.AddSingleton<IProjectionNudger>(sp => sp.GetRequiredService<ProjectionNudger>());
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionNudger>());

@@ -31,6 +31,7 @@ public static class SagaHosting
         services.AddSingleton(new SagaMachine(options));
         services.AddSingleton(new FaultDice(faultSeed));
         services.AddSingleton<IParticipantGateway, ParticipantGateway>();
+        services.AddSingleton<SagaMetrics>();
         services.AddEventStores();
         services.AddSingleton<ISagaStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Sagas)
             ? new PostgresSagaStore(sp.GetRequiredService<DatabaseOptions>())

@@ -36,6 +36,7 @@ public static class SiloHosting
             orleans.AddSagas(settings.Sagas, serviceOptions: settings.Services);
             orleans.AddProjections(settings.Projections);
             orleans.AddDashboard();
+            orleans.AddActivityPropagation();
         });
 
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -10,11 +10,14 @@ public static class ToolkitLogging
     {
         logging.ClearProviders();
         logging.AddConfiguration(configuration.GetSection("Logging"));
+        // A log written inside a trace carries its trace and span ids (as a scope).
+        logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         if (string.Equals(configuration["Logging:Format"], "simple", StringComparison.OrdinalIgnoreCase))
         {
             logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
+                o.IncludeScopes = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
             });
         }
@@ -23,6 +26,7 @@ public static class ToolkitLogging
             logging.AddJsonConsole(o =>
             {
                 o.UseUtcTimestamp = true;
+                o.IncludeScopes = true;
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             });
         }

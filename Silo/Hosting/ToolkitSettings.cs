@@ -9,7 +9,7 @@ using Reliability.Silo.RateLimitService;
 namespace Reliability.Silo.Hosting;
 
 /// <summary>All settings a silo reads at start, bound and validated once.</summary>
-public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections, GatewayOptions Gateway, RateLimitServiceOptions RateLimitService)
+public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpApiOptions HttpApi, DatabaseOptions Database, IdempotencyOptions Idempotency, SagaOptions Sagas, ServiceOptions Services, ProjectionOptions Projections, GatewayOptions Gateway, RateLimitServiceOptions RateLimitService, TelemetryOptions Telemetry)
 {
     public static ToolkitSettings Read(IConfiguration configuration)
     {
@@ -23,6 +23,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         var projections = Bind<ProjectionOptions>(configuration, ProjectionOptions.SectionName);
         var gateway = Bind<GatewayOptions>(configuration, GatewayOptions.SectionName);
         var rateLimitService = Bind<RateLimitServiceOptions>(configuration, RateLimitServiceOptions.SectionName);
+        var telemetry = Bind<TelemetryOptions>(configuration, TelemetryOptions.SectionName);
         silo.Validate();
         http.Validate();
         httpApi.Validate();
@@ -32,6 +33,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         projections.Validate();
         gateway.Validate();
         rateLimitService.Validate();
+        telemetry.Validate();
         if (silo.Mode == SiloMode.Postgres && string.IsNullOrWhiteSpace(database.ConnectionString) && database.Stores.Count == 0)
         {
             throw new StartupException(
@@ -39,7 +41,7 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
                 "(or the environment variable Database__ConnectionString), or use --Orleans:Mode=Localhost for in-memory storage.");
         }
 
-        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections, gateway, rateLimitService);
+        return new ToolkitSettings(silo, http, httpApi, database, idempotency, sagas, services, projections, gateway, rateLimitService, telemetry);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

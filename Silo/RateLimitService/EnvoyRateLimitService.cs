@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public sealed partial class EnvoyRateLimitService(
     RlsConfigStore config,
     IGrainFactory grains,
     IOptions<RateLimitServiceOptions> options,
+    RateLimitMetrics metrics,
     ILogger<EnvoyRateLimitService> logger) : Envoy.RateLimitService.RateLimitService.RateLimitServiceBase
 {
     public const int MaxDescriptors = 16;
@@ -43,6 +45,14 @@ public sealed partial class EnvoyRateLimitService(
     public long Failures => Interlocked.Read(ref _failures);
 
     public override async Task<RateLimitResponse> ShouldRateLimit(RateLimitRequest request, ServerCallContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var response = await AnswerAsync(request, context);
+        metrics.Checked("rls", Stopwatch.GetElapsedTime(started));
+        return response;
+    }
+
+    private async Task<RateLimitResponse> AnswerAsync(RateLimitRequest request, ServerCallContext context)
     {
         if (Validate(request) is { } invalid)
         {

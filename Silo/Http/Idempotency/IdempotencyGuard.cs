@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Reliability.Idempotency;
+using Reliability.Infrastructure;
 using Reliability.Silo.Hosting;
 
 namespace Reliability.Silo.Http.Idempotency;
@@ -71,7 +72,13 @@ public sealed partial class IdempotencyGuard(IGrainFactory grains, ILocalSiloDet
         var deadline = DateTimeOffset.UtcNow + PreferredWait(http.Request);
         while (true)
         {
-            var outcome = await grain.Begin(fingerprint, _holder);
+            IdempotencyOutcome outcome;
+            using (var claim = ToolkitTelemetry.IdempotencySource.StartActivity("idempotency claim"))
+            {
+                outcome = await grain.Begin(fingerprint, _holder);
+                claim?.SetTag("idempotency.outcome", outcome.Kind.ToString());
+            }
+
             switch (outcome.Kind)
             {
                 case IdempotencyOutcomeKind.Started:

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Reliability.RateLimiting;
 
@@ -28,8 +29,9 @@ public static class RateLimitEndpoints
     }
 
     /// <summary>200 with the decision when allowed, 429 with Retry-After and a problem body when denied.</summary>
-    private static async Task<IResult> CheckAsync(HttpContext http, IGrainFactory grains)
+    private static async Task<IResult> CheckAsync(HttpContext http, IGrainFactory grains, RateLimitMetrics metrics)
     {
+        var started = Stopwatch.GetTimestamp();
         var (body, problem) = await JsonBody.ReadAsync<CheckRequestBody>(http.Request);
         if (problem is not null)
         {
@@ -47,6 +49,7 @@ public static class RateLimitEndpoints
         }
 
         var decision = await grains.GetRateLimiter(body.Subject!).Check(new RateLimitRequest(policies, body.Cost));
+        metrics.Checked("http", Stopwatch.GetElapsedTime(started));
         return Respond(http, body.Subject!, decision);
     }
 
