@@ -58,7 +58,7 @@ public sealed partial class SagaGrain(
         if (_state is null)
         {
             var now = time.GetUtcNow();
-            var started = machine.Begin(machine.Start(SagaId, definition, now), now, silo.Name);
+            var started = machine.Begin(machine.Start(SagaId, definition, now) with { TraceParent = Activity.Current?.Id }, now, silo.Name);
             if (await store.InsertAsync(started))
             {
                 (_state, _version, _loaded) = (started, 1, true);
@@ -207,8 +207,12 @@ public sealed partial class SagaGrain(
         }
 
         var started = time.GetTimestamp();
-        using var span = ToolkitTelemetry.SagaSource.StartActivity($"saga step {step.Name}");
+        // A step runs from a timer, maybe on another silo after a crash: its parent is the stored context of the request that started the saga.
+        ActivityContext.TryParse(_state.TraceParent, null, isRemote: true, out var parent);
+        using var span = ToolkitTelemetry.SagaSource.StartActivity($"saga step {step.Name}", ActivityKind.Internal, parent);
+        span?.SetTag("saga.id", SagaId);
         span?.SetTag("saga.workflow", _state.Kind);
+        span?.SetTag("orleans.silo", silo.Name);
         span?.SetTag("saga.step", step.Name);
         span?.SetTag("saga.direction", action.Compensation ? "compensation" : "action");
         var outcome = await RunStepAsync(step.Name, action);

@@ -6,7 +6,9 @@ namespace Reliability.Sagas;
 /// Everything a saga is, persisted at every transition. <see cref="Cursor"/> is the step to run next:
 /// forward while Running, backward while Compensating. <see cref="InFlight"/> says an attempt was
 /// persisted as started and its outcome is not known yet: after a crash, the same command is sent again
-/// with the same command id, and the participant answers its first outcome.
+/// with the same command id, and the participant answers its first outcome. <see cref="TraceParent"/> is
+/// the W3C trace context of the request that started it (null if none was traced): every step's span is
+/// its child, on whichever silo and after whatever crash the step runs.
 /// </summary>
 public sealed record SagaState(
     string SagaId,
@@ -20,7 +22,8 @@ public sealed record SagaState(
     ImmutableArray<SagaHistoryEntry> History,
     string? FailureReason,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? TraceParent = null)
 {
     public SagaView ToView() => new(SagaId, Kind, Status, Cursor, Steps, History, FailureReason, CreatedAt, UpdatedAt);
 

@@ -37,10 +37,12 @@ public static class TestClusters
                 .AddRateLimiting()
                 .AddIdempotency(idempotency)
                 .AddSagas(sagas, faultSeed)
-                .AddProjections(projections);
+                .AddProjections(projections)
+                .AddActivityPropagation();
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client
+            .AddActivityPropagation()
             .UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
