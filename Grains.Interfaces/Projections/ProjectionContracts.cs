@@ -3,9 +3,12 @@ using Reliability.Infrastructure;
 
 namespace Reliability.Projections;
 
-/// <summary>An event as a projection sees it: where it came from, and its place in that store's read order (tx_id, position).</summary>
+/// <summary>
+/// An event as a projection sees it: where it came from, its place in that store's read order (tx_id,
+/// position), and the trace context of its append, if that was traced.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("projections.event")]
-public sealed record ProjectedEvent(string Store, long Position, ulong TxId, string StreamId, int Version, string Type, string Payload, DateTimeOffset RecordedAt);
+public sealed record ProjectedEvent(string Store, long Position, ulong TxId, string StreamId, int Version, string Type, string Payload, DateTimeOffset RecordedAt, string? TraceParent = null);
 
 /// <summary>How far a projection has read one store: everything at or before (TxId, Position) is applied.</summary>
 [GenerateSerializer, Immutable, Alias("projections.cursor")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,9 @@ public sealed partial class ProjectionRunnerGrain(
     private const int RoundsBeforeParkingAView = 5;
 
     private static readonly TimeSpan MaxCheckWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>A round's span links to at most this many appends.</summary>
+    private const int MaxLinksPerRound = 64;
 
     /// <summary>How often the runner counts what it has left, for the events-behind gauge.</summary>
     private static readonly TimeSpan BacklogPeriod = TimeSpan.FromSeconds(5);
@@ -335,7 +339,10 @@ public sealed partial class ProjectionRunnerGrain(
             return false;
         }
 
-        await DeliverAsync(generation, reads.SelectMany(r => r));
+        using (var span = StartApplySpan(reads, live))
+        {
+            await DeliverAsync(generation, reads.SelectMany(r => r));
+        }
 
         var moved = new Dictionary<string, StoreCursor>(StringComparer.Ordinal);
         for (var i = 0; i < reads.Length; i++)
@@ -368,6 +375,29 @@ public sealed partial class ProjectionRunnerGrain(
         }
 
         return Array.Exists(reads, r => r.Count >= batch);
+    }
+
+    /// <summary>A round's span, linked to the traced appends of its events (a round folds many traces, so links rather than a parent).</summary>
+    private Activity? StartApplySpan(IReadOnlyList<ProjectedEvent>[] reads, bool live)
+    {
+        if (!ToolkitTelemetry.ProjectionSource.HasListeners())
+        {
+            return null;
+        }
+
+        var links = reads.SelectMany(r => r)
+            .Select(e => e.TraceParent)
+            .Where(t => t is not null)
+            .Distinct(StringComparer.Ordinal)
+            .Take(MaxLinksPerRound)
+            .Select(t => ActivityContext.TryParse(t, null, isRemote: true, out var context) ? new ActivityLink(context) : default)
+            .Where(l => l.Context != default)
+            .ToList();
+        var span = ToolkitTelemetry.ProjectionSource.StartActivity($"projection apply {Name}", ActivityKind.Consumer, default(ActivityContext), links: links);
+        span?.SetTag("projection", Name);
+        span?.SetTag("projection.generation", live ? "live" : "rebuild");
+        span?.SetTag("projection.events", reads.Sum(r => r.Count));
+        return span;
     }
 
     /// <summary>Waits for the checkpoint write in flight, and lets its failure fail the round.</summary>

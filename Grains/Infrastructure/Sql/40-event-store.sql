@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS events
 
 CREATE INDEX IF NOT EXISTS events_tx_position ON events (tx_id, position);
 
+-- The W3C trace context of the append (null when it was not traced): a projection's apply span links to it.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS trace_parent varchar(64) NULL;
+
 -- A command is applied to its stream at most once, however long ago it ran: a command carries its id on
 -- the first event it writes, and a second append with the same id fails here. Services remember only
 -- their recent commands in memory and find an older one's outcome through this index.

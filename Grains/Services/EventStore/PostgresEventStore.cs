@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
@@ -71,8 +72,8 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
     {
         await using var command = source.CreateCommand(
             """
-            INSERT INTO events (stream_id, version, event_type, payload, command_id)
-            SELECT $1, $2 + n, t, p::jsonb, c FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(t, p, c, n)
+            INSERT INTO events (stream_id, version, event_type, payload, command_id, trace_parent)
+            SELECT $1, $2 + n, t, p::jsonb, c, $6 FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(t, p, c, n)
             RETURNING position
             """);
         command.Parameters.AddWithValue(streamId);
@@ -80,6 +81,7 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Type).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select((e, i) => i == 0 ? e.CommandId : null).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Activity.Current?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar });
         var positions = new List<long>(events.Count);
         try
         {
@@ -106,7 +108,7 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
     {
         await using var command = source.CreateCommand(
             """
-            SELECT position, tx_id::text::bigint, stream_id, version, event_type, payload::text, recorded_at FROM events
+            SELECT position, tx_id::text::bigint, stream_id, version, event_type, payload::text, recorded_at, trace_parent FROM events
              WHERE (tx_id, position) > ($1::text::xid8, $2)
                AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
              ORDER BY tx_id, position
@@ -121,7 +123,7 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
     public async Task<ProjectedEvent?> ReadAtAsync(long position, CancellationToken cancellationToken = default)
     {
         await using var command = source.CreateCommand(
-            "SELECT position, tx_id::text::bigint, stream_id, version, event_type, payload::text, recorded_at FROM events WHERE position = $1");
+            "SELECT position, tx_id::text::bigint, stream_id, version, event_type, payload::text, recorded_at, trace_parent FROM events WHERE position = $1");
         command.Parameters.AddWithValue(position);
         return (await ReadProjectedAsync(command, cancellationToken)).FirstOrDefault();
     }
@@ -151,7 +153,7 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
         while (await reader.ReadAsync(cancellationToken))
         {
             events.Add(new ProjectedEvent(name, reader.GetInt64(0), (ulong)reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3),
-                reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
+                reader.GetString(4), reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
 
         return events;
