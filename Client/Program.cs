@@ -126,6 +126,8 @@ app.Configure(config =>
             .WithExample("gateway", "try", "/demo/orders");
     });
     config.AddCommand<UpstreamCommand>("upstream").WithDescription("A demo HTTP service to put behind the gateway: counts the effects it applied per Idempotency-Key.");
+    config.AddCommand<MetricsCommand>("metrics").WithDescription("What Prometheus scrapes from the silos' /metrics, summed across silos.")
+        .WithExample("metrics", "--match", "saga");
     config.AddCommand<ChaosCommand>("chaos").WithDescription("Kill silos and restart PostgreSQL under a mixed load, then check every invariant (exit 1 if one fails).")
         .WithExample("chaos", "--duration", "60s");
     config.AddBranch("bench", bench =>

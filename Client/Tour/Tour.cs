@@ -14,6 +14,7 @@ public static class Tour
         new GatewayChapter(),
         new SagasChapter(),
         new ProjectionsChapter(),
+        new ObservabilityChapter(),
     ];
 
     public static async Task RunAsync(TourContext context, CancellationToken cancellationToken)
