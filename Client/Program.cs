@@ -137,6 +137,7 @@ app.Configure(config =>
         bench.AddCommand<BenchIdempotencyCommand>("idempotency").WithDescription("First-time claims and replays vs the same done directly in PostgreSQL.");
         bench.AddCommand<BenchRlsCommand>("rls").WithDescription("Envoy's ShouldRateLimit over gRPC vs the Orleans-client check and a Redis Lua token bucket.");
         bench.AddCommand<BenchGatewayCommand>("gateway").WithDescription("Keyed POSTs through the gateway vs straight to an upstream that writes to PostgreSQL, and vs YARP alone.");
+        bench.AddCommand<BenchTelemetryCommand>("telemetry").WithDescription("What OpenTelemetry costs: the check and the transfer saga with telemetry off and on (10% sampling, OTLP export, scrapes).");
         bench.AddCommand<BenchSagaCommand>("saga").WithDescription("Transfer sagas per second and their latency, on a durable PostgreSQL.");
         bench.AddCommand<BenchProjectionsCommand>("projections").WithDescription("View lag under the saga load; catch-up and rebuild speed over 200,000 events.");
         bench.AddCommand<BenchSnapshotCommand>("snapshot").WithDescription("First call to an account with 100,000 events after deactivation, with and without its snapshot.");

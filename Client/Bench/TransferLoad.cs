@@ -20,10 +20,14 @@ public static class TransferLoad
         return accounts;
     }
 
-    public static Task<LoadResult> RunAsync(IClusterClient client, string[] accounts, int inFlight, TimeSpan warmUp, TimeSpan duration, CancellationToken cancellationToken)
+    public static Task<LoadResult> RunAsync(IClusterClient client, string[] accounts, int inFlight, TimeSpan warmUp, TimeSpan duration, CancellationToken cancellationToken) =>
+        AnsiConsole.Status().StartAsync("running transfers…", _ => LoadRunner.RunAsync("transfer saga", inFlight, warmUp, duration, Operation(client, accounts), cancellationToken));
+
+    /// <summary>One transfer of 1 between two random accounts, from Start until its saga is terminal; operation i is saga "transfer-&lt;run&gt;-i".</summary>
+    public static Func<long, ValueTask> Operation(IClusterClient client, string[] accounts)
     {
         var run = Guid.NewGuid().ToString("N")[..6];
-        return AnsiConsole.Status().StartAsync("running transfers…", _ => LoadRunner.RunAsync("transfer saga", inFlight, warmUp, duration, async i =>
+        return async i =>
         {
             var from = Random.Shared.Next(accounts.Length);
             var to = (from + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length;
@@ -39,6 +43,6 @@ public static class TransferLoad
             {
                 throw new InvalidOperationException($"Transfer {id} ended {view.Status}: {view.FailureReason}");
             }
-        }, cancellationToken));
+        };
     }
 }

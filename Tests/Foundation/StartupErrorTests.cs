@@ -26,6 +26,8 @@ public sealed class StartupErrorTests
     [InlineData("Orleans:GatewayPort", "70000")]
     [InlineData("Http:Port", "-1")]
     [InlineData("Orleans:AdvertisedAddress", "no-such-host.invalid")]
+    [InlineData("Telemetry:SamplingRatio", "1.5")]
+    [InlineData("Telemetry:SamplingRatio", "-0.1")]
     public void Settings_WithAnInvalidValue_NameTheSetting(string setting, string value)
     {
         var error = Assert.Throws<StartupException>(() => ToolkitSettings.Read(Configuration(

@@ -1,0 +1,122 @@
+using System.ComponentModel;
+using System.Globalization;
+using Reliability.Client.Infrastructure;
+using Reliability.RateLimiting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Reliability.Client.Bench;
+
+/// <summary>
+/// <c>bench telemetry</c>: what OpenTelemetry costs. Two clusters side by side, one with telemetry off
+/// (no /metrics, no traces, no export) and one with it on as in production (traces sampled at
+/// <c>--sampling</c>, OTLP export of traces and metrics to a local receiver with the exporters' default
+/// intervals, /metrics scraped every 15 s), run <c>bench ratelimit</c>'s check and <c>bench saga</c>'s
+/// transfer in interleaved rounds.
+/// </summary>
+public sealed class BenchTelemetryCommand : AsyncCommand<BenchTelemetryCommand.Settings>
+{
+    public sealed class Settings : RoundsBenchSettings
+    {
+        [CommandOption("--sampling <RATIO>")]
+        [Description("The share of traces recorded on the cluster with telemetry on (default 0.1).")]
+        [DefaultValue(0.1)]
+        public double Sampling { get; init; } = 0.1;
+
+        [CommandOption("--subjects <N>")]
+        [DefaultValue(10_000)]
+        public int Subjects { get; init; } = 10_000;
+    }
+
+    private const int CheckInFlight = 256;
+    private const int TransferInFlight = 64;
+    private static readonly RateLimitPolicy Policy = new("bench", RateLimitAlgorithm.TokenBucket, 1_000_000, TimeSpan.FromSeconds(1), Rate: 1_000_000);
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var duration = settings.MeasuredDuration();
+        if (settings.Sampling is < 0 or > 1 || settings.Silos is < 1 or > 3 || settings.Subjects < 1)
+        {
+            throw new CommandException("--sampling is 0 to 1, --silos 1 to 3 (per cluster), --subjects at least 1.");
+        }
+
+        AnsiConsole.MarkupLine($"[bold]bench telemetry[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: " +
+                               $"{settings.Silos} silo(s) per cluster, checks at {CheckInFlight} and transfers at {TransferInFlight} in flight, " +
+                               $"{Durations.Format(duration)} × {settings.Rounds} rounds, sampling {settings.Sampling:0.###}");
+        await using var sink = await OtlpSink.StartAsync(cancellationToken);
+        await using var off = await BenchCluster.CreateAsync("telemetry-off", cancellationToken, new Dictionary<string, string>
+        {
+            ["Telemetry:Prometheus"] = "false",
+        });
+        await using var on = await BenchCluster.CreateAsync("telemetry-on", cancellationToken, new Dictionary<string, string>
+        {
+            ["Telemetry:SamplingRatio"] = settings.Sampling.ToString(CultureInfo.InvariantCulture),
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        });
+        await off.StartSilosAsync(settings.Silos, cancellationToken);
+        await on.StartSilosAsync(settings.Silos, cancellationToken);
+        await using var offClient = await ClusterConnection.ConnectAsync(off.Target, cancellationToken);
+        await using var onClient = await ClusterConnection.ConnectAsync(on.Target, cancellationToken);
+
+        using var scraping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scraper = ScrapeAsync(on.Target.HttpUrls, scraping.Token);
+        var checks = new List<(string Name, Func<long, ValueTask> Operation)>();
+        var transfers = new List<(string Name, Func<long, ValueTask> Operation)>();
+        foreach (var (label, connection) in new[] { ("telemetry off", offClient), ("telemetry on", onClient) })
+        {
+            var client = connection.Client;
+            await client.GetGrain<IRateLimitPolicyRegistryGrain>(IRateLimitPolicyRegistryGrain.DefaultKey).Upsert(Policy);
+            var limiters = Enumerable.Range(0, settings.Subjects).Select(i => client.GetRateLimiter($"subject-{i}")).ToArray();
+            var request = new RateLimitRequest([Policy.Name], 1);
+            checks.Add(($"rate-limit check, {label}", async i =>
+            {
+                if ((await limiters[i % limiters.Length].Check(request)).Problem is { } problem)
+                {
+                    throw new InvalidOperationException(problem.Error.Message);
+                }
+            }));
+            var accounts = await TransferLoad.OpenAccountsAsync(client, 1_000);
+            transfers.Add(($"transfer saga, {label}", TransferLoad.Operation(client, accounts)));
+        }
+
+        var checkRounds = await LoadRunner.RunRoundsAsync(checks, settings.Rounds, CheckInFlight, duration / 3, duration, cancellationToken);
+        var transferRounds = await LoadRunner.RunRoundsAsync(transfers, settings.Rounds, TransferInFlight, duration / 3, duration, cancellationToken);
+        await scraping.CancelAsync();
+        var scrapes = await scraper;
+
+        AnsiConsole.Write(LoadRunner.RoundsTable([.. checkRounds, .. transferRounds]));
+        AnsiConsole.MarkupLine($"The cluster with telemetry on exported {sink.Requests:N0} OTLP requests ({sink.Bytes / 1024.0 / 1024.0:0.0} MiB) and was scraped {scrapes} times.");
+        foreach (var (name, pair) in new[] { ("rate-limit check", checkRounds), ("transfer saga", transferRounds) })
+        {
+            var ratio = pair[1].Median.PerSecond / pair[0].Median.PerSecond;
+            AnsiConsole.MarkupLine($"{name}: telemetry on runs at {ratio:0.000}× telemetry off ({(1 - ratio) * 100:0.0}% cost; target at most 5%)");
+        }
+
+        return checkRounds.Concat(transferRounds).Sum(r => r.Median.Errors) == 0 ? 0 : 1;
+    }
+
+    /// <summary>What a Prometheus with a 15 s interval does to the silos: GET /metrics on each.</summary>
+    private static async Task<int> ScrapeAsync(IReadOnlyList<string> silos, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var scrapes = 0;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
+                foreach (var silo in silos)
+                {
+                    using var response = await http.GetAsync($"{silo}/metrics", cancellationToken);
+                    _ = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                    scrapes++;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return scrapes;
+        }
+    }
+}
