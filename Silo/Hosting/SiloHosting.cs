@@ -36,7 +36,7 @@ public static class SiloHosting
             orleans.AddSagas(settings.Sagas, serviceOptions: settings.Services);
             orleans.AddProjections(settings.Projections);
             orleans.AddDashboard();
-            orleans.AddActivityPropagation();
+            orleans.AddGrainCallTracing();
         });
 
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -13,8 +13,8 @@ public static class TelemetryHosting
 {
     /// <summary>
     /// Metrics of Orleans, ASP.NET Core, HttpClient, the runtime, Npgsql and each capability; traces of the
-    /// same when an exporter (or <see cref="TelemetryOptions.Traces"/>) asks for them, propagated through
-    /// grain calls by Orleans' activity propagation.
+    /// same when an exporter (or <see cref="TelemetryOptions.Traces"/>) asks for them, carried through
+    /// grain calls by <see cref="GrainCallTracing"/>.
     /// </summary>
     public static WebApplicationBuilder AddToolkitTelemetry(this WebApplicationBuilder builder, TelemetryOptions options, SiloSettings silo)
     {
@@ -49,7 +49,7 @@ public static class TelemetryHosting
             telemetry.WithTracing(traces =>
             {
                 traces.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.SamplingRatio)))
-                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GrainCallTracing.SourceName)
                     .AddSource(ToolkitTelemetry.Names)
                     .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics") && !http.Request.Path.StartsWithSegments("/health"))
                     .AddHttpClientInstrumentation()
@@ -63,6 +63,10 @@ public static class TelemetryHosting
 
         return builder;
     }
+
+    /// <summary>Grain-call spans for traced calls only (see <see cref="GrainCallTracing"/>), in place of Orleans' <c>AddActivityPropagation()</c>.</summary>
+    public static ISiloBuilder AddGrainCallTracing(this ISiloBuilder silo) =>
+        silo.AddIncomingGrainCallFilter<TracedIncomingGrainCalls>().AddOutgoingGrainCallFilter<TracedOutgoingGrainCalls>();
 
     /// <summary>
     /// <c>/metrics</c> for Prometheus: loopback scrapers need nothing, others pass the admin rule (the admin

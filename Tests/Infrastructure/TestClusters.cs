@@ -38,11 +38,11 @@ public static class TestClusters
                 .AddIdempotency(idempotency)
                 .AddSagas(sagas, faultSeed)
                 .AddProjections(projections)
-                .AddActivityPropagation();
+                .AddGrainCallTracing();
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client
-            .AddActivityPropagation()
+            .AddOutgoingGrainCallFilter<TracedOutgoingGrainCalls>()
             .UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";

@@ -18,7 +18,7 @@ public sealed class ProjectionTraceTests
         var spans = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is ToolkitTelemetry.Projections or RequestSourceName or "Microsoft.Orleans.Application",
+            ShouldListenTo = source => source.Name is ToolkitTelemetry.Projections or RequestSourceName or "Microsoft.Orleans.Application" or GrainCallTracing.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = spans.Enqueue,
         };

@@ -21,7 +21,7 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
         var spans = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is ToolkitTelemetry.Sagas or RequestSourceName or "Microsoft.Orleans.Application",
+            ShouldListenTo = source => source.Name is ToolkitTelemetry.Sagas or RequestSourceName or "Microsoft.Orleans.Application" or GrainCallTracing.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = spans.Enqueue,
         };
@@ -60,7 +60,7 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
         Assert.All(steps, s => Assert.Equal(trace, s.TraceId));
 
         // Every step's parent is the one span the saga stored at Start: the grain call made by the request
-        // (Orleans' server span, whose parent is its client span, whose parent is the request).
+        // (the silo's server span, whose parent is the client's span for the call, whose parent is the request).
         var startCall = Assert.Single(steps.Select(s => s.ParentSpanId).Distinct());
         var byId = all.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
         var chain = new List<string>();
@@ -70,10 +70,14 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"above the steps: {string.Join(" <- ", chain)}");
-        Assert.Equal("Microsoft.Orleans.Application", byId[startCall].Source.Name);
+        Assert.Equal(GrainCallTracing.SourceName, byId[startCall].Source.Name);
+        Assert.Equal("ISagaGrain/Start", byId[startCall].OperationName);
         Assert.Equal($"{RequestSourceName}: POST /api/transfers", chain[^1]);
         // The steps after the kill ran on another silo, and still belong to the same tree.
         var silos = steps.Select(s => (string?)s.GetTagItem("orleans.silo")).Distinct().ToList();
         Assert.True(silos.Count >= 2, $"every step ran on {string.Join(", ", silos)}");
+        // The accounts were opened outside any trace: those calls started no span (none to create and drop per call).
+        Assert.DoesNotContain(all, s => s.Source.Name == GrainCallTracing.SourceName && s.OperationName == "IAccountGrain/Open");
+        Assert.Contains(all, s => s.Source.Name == GrainCallTracing.SourceName && s.OperationName.StartsWith("IAccountGrain/", StringComparison.Ordinal) && s.TraceId == trace);
     }
 }
