@@ -18,6 +18,8 @@ public sealed class SagaMetrics
     /// <summary>How old the store's counts behind the gauges may be.</summary>
     public static readonly TimeSpan CountsMaxAge = TimeSpan.FromSeconds(5);
 
+    private static readonly SagaStatus[] GaugedStatuses = [SagaStatus.Running, SagaStatus.Compensating, SagaStatus.Failed];
+
     private readonly Counter<long> _started;
     private readonly Counter<long> _ended;
     private readonly Counter<long> _attempts;
@@ -86,7 +88,8 @@ public sealed class SagaMetrics
     {
         try
         {
-            _counts = await _store.CountsAsync();
+            // Only the statuses the gauges show: the finished sagas, nearly all of the table, are not counted.
+            _counts = await _store.CountsAsync(GaugedStatuses);
             Interlocked.Exchange(ref _countedAt, Math.Max(1, _time.GetTimestamp()));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

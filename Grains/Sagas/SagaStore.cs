@@ -23,7 +23,8 @@ public interface ISagaStore
 
     Task<IReadOnlyList<SagaSummary>> ListAsync(SagaStatus? status, int limit);
 
-    Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync();
+    /// <summary>Sagas per status; with <paramref name="only"/>, of those statuses only (an index range each, rather than the whole table).</summary>
+    Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync(IReadOnlyCollection<SagaStatus>? only = null);
 
     /// <summary>Running or compensating sagas whose last write is older than <paramref name="before"/>.</summary>
     Task<IReadOnlyList<string>> ListStalledAsync(DateTimeOffset before, int limit);
@@ -100,9 +101,16 @@ public sealed class PostgresSagaStore(DatabaseOptions database) : ISagaStore, IA
         return list;
     }
 
-    public async Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync()
+    public async Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync(IReadOnlyCollection<SagaStatus>? only = null)
     {
-        await using var command = _source.CreateCommand("SELECT status, count(*) FROM sagas GROUP BY status");
+        await using var command = _source.CreateCommand(only is null
+            ? "SELECT status, count(*) FROM sagas GROUP BY status"
+            : "SELECT status, count(*) FROM sagas WHERE status = ANY($1) GROUP BY status");
+        if (only is not null)
+        {
+            command.Parameters.AddWithValue(only.Select(s => s.ToString()).ToArray());
+        }
+
         await using var reader = await command.ExecuteReaderAsync();
         var counts = new Dictionary<SagaStatus, long>();
         while (await reader.ReadAsync())
@@ -152,8 +160,8 @@ public sealed class InMemorySagaStore : ISagaStore
         _sagas.Values.Select(s => s.State).Where(s => status is null || s.Status == status).OrderByDescending(s => s.UpdatedAt).Take(limit)
             .Select(s => s.ToSummary()).ToList());
 
-    public Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync() => Task.FromResult<IReadOnlyDictionary<SagaStatus, long>>(
-        _sagas.Values.GroupBy(s => s.State.Status).ToDictionary(g => g.Key, g => (long)g.Count()));
+    public Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync(IReadOnlyCollection<SagaStatus>? only = null) => Task.FromResult<IReadOnlyDictionary<SagaStatus, long>>(
+        _sagas.Values.Where(s => only is null || only.Contains(s.State.Status)).GroupBy(s => s.State.Status).ToDictionary(g => g.Key, g => (long)g.Count()));
 
     public Task<IReadOnlyList<string>> ListStalledAsync(DateTimeOffset before, int limit) => Task.FromResult<IReadOnlyList<string>>(
         _sagas.Values.Select(s => s.State).Where(s => !s.Status.IsTerminal() && s.UpdatedAt < before).OrderBy(s => s.UpdatedAt).Take(limit).Select(s => s.SagaId).ToList());

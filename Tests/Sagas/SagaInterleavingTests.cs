@@ -147,7 +147,7 @@ public sealed class SagaInterleavingTests
 
             public Task<IReadOnlyList<SagaSummary>> ListAsync(SagaStatus? status, int limit) => inner.ListAsync(status, limit);
 
-            public Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync() => inner.CountsAsync();
+            public Task<IReadOnlyDictionary<SagaStatus, long>> CountsAsync(IReadOnlyCollection<SagaStatus>? only = null) => inner.CountsAsync(only);
 
             public Task<IReadOnlyList<string>> ListStalledAsync(DateTimeOffset before, int limit) => inner.ListStalledAsync(before, limit);
         }
