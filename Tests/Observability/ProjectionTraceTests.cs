@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Reliability.Infrastructure;
 using Reliability.Services;
@@ -15,14 +14,7 @@ public sealed class ProjectionTraceTests
     [Fact]
     public async Task AnEventAppendedInsideATrace_IsAppliedInASpanLinkedToThatTrace()
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name is ToolkitTelemetry.Projections or RequestSourceName or "Microsoft.Orleans.Application" or GrainCallTracing.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanCollector(ToolkitTelemetry.Projections, RequestSourceName);
         var (cluster, _) = await TestClusters.StartAsync("projection-trace", silos: 2);
         await using var _ = cluster;
 
@@ -38,7 +30,7 @@ public sealed class ProjectionTraceTests
         while (linked is null && clock.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(100);
-            linked = spans.FirstOrDefault(s => s.Source.Name == ToolkitTelemetry.Projections && s.Links.Any(l => l.Context.TraceId == trace));
+            linked = spans.Spans.FirstOrDefault(s => s.Source.Name == ToolkitTelemetry.Projections && s.Links.Any(l => l.Context.TraceId == trace));
         }
 
         Assert.NotNull(linked);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Reliability.Infrastructure;
 using Reliability.Sagas;
@@ -18,14 +17,7 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
     [Fact]
     public async Task ASagaWhoseSiloIsKilledMidStep_IsOneTrace_EveryStepAChildOfTheRequestThatStartedIt()
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name is ToolkitTelemetry.Sagas or RequestSourceName or "Microsoft.Orleans.Application" or GrainCallTracing.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new SpanCollector(ToolkitTelemetry.Sagas, RequestSourceName);
 
         var options = SagaClusterFixture.FastOptions();
         options.Faults["record-payment"] = new StepFaults { Delay = TimeSpan.FromSeconds(1.5) };
@@ -51,7 +43,7 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
         await cluster.KillSiloAsync(killed);
         var finished = await new SagaWaiter(cluster.Client).WaitAsync("transfer-tr1", TimeSpan.FromSeconds(60));
 
-        var all = spans.ToArray();
+        var all = spans.Spans;
         var steps = all.Where(s => s.OperationName.StartsWith("saga step ", StringComparison.Ordinal) && (string?)s.GetTagItem("saga.id") == "transfer-tr1").ToList();
         output.WriteLine(string.Join(Environment.NewLine, steps.Select(s =>
             $"{s.StartTimeUtc:HH:mm:ss.fff} {s.OperationName} on {s.GetTagItem("orleans.silo")}: trace {s.TraceId}, parent {s.ParentSpanId}, {s.GetTagItem("saga.outcome")}")));
