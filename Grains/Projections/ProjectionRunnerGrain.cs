@@ -155,6 +155,14 @@ public sealed partial class ProjectionRunnerGrain(
     public async Task<ProjectionStatus> GetStatus()
     {
         var now = time.GetUtcNow();
+        var sources = await SourcesAsync(now);
+        return new ProjectionStatus(Name, _live.Number, _rebuild?.Number, sources, _live.Applied, _rebuild?.Applied ?? 0,
+            _lag.Summarize(now), _lastError, _lastErrorAt, _parked, silo.Name);
+    }
+
+    /// <summary>Each source's checkpoint and what the live generation (and a rebuild) has left of it.</summary>
+    private async Task<ImmutableArray<SourceStatus>> SourcesAsync(DateTimeOffset now)
+    {
         var sources = ImmutableArray.CreateBuilder<SourceStatus>();
         foreach (var store in _definition.Sources)
         {
@@ -165,23 +173,22 @@ public sealed partial class ProjectionRunnerGrain(
             sources.Add(new SourceStatus(store, _live.CursorOf(store).Position, behind, seconds, _rebuild?.CursorOf(store).Position, rebuildBehind));
         }
 
-        return new ProjectionStatus(Name, _live.Number, _rebuild?.Number, sources.ToImmutable(), _live.Applied, _rebuild?.Applied ?? 0,
-            _lag.Summarize(now), _lastError, _lastErrorAt, _parked, silo.Name);
+        return sources.ToImmutable();
     }
 
-    /// <summary>Counts the events the live generation (and a rebuild) has left, for the gauges; a failed count waits for the next.</summary>
+    /// <summary>The backlog for the gauges, only while a metrics reader listens; a failed count waits for the next.</summary>
     private async Task ReportBacklogAsync(CancellationToken cancellationToken)
     {
+        if (!metrics.BacklogWanted)
+        {
+            return;
+        }
+
         try
         {
-            long behind = 0, rebuildBehind = 0;
-            foreach (var store in _definition.Sources)
-            {
-                var source = stores.For(store);
-                behind += (await source.BacklogAsync(_live.CursorOf(store))).Count;
-                rebuildBehind += _rebuild is { } rebuild ? (await source.BacklogAsync(rebuild.CursorOf(store))).Count : 0;
-            }
-
+            var sources = await SourcesAsync(time.GetUtcNow());
+            var behind = sources.Sum(s => s.EventsBehind);
+            var rebuildBehind = sources.Sum(s => s.RebuildBehind);
             double? progress = _rebuild is { } running ? running.Applied + rebuildBehind == 0 ? 1 : (double)running.Applied / (running.Applied + rebuildBehind) : null;
             metrics.Backlog(Name, behind, progress);
         }
