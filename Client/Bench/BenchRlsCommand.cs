@@ -29,7 +29,7 @@ public sealed class BenchRlsCommand : AsyncCommand<BenchRlsCommand.Settings>
         public int Subjects { get; init; } = 10_000;
     }
 
-    private static readonly RateLimitPolicy Policy = new("bench", RateLimitAlgorithm.TokenBucket, 1_000_000, TimeSpan.FromSeconds(1), Rate: 1_000_000);
+    private static RateLimitPolicy Policy => BenchRateLimitCommand.Policy;
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {

@@ -42,7 +42,7 @@ public sealed class BenchTelemetryCommand : AsyncCommand<BenchTelemetryCommand.S
 
     private const int CheckInFlight = 256;
     private const int TransferInFlight = 64;
-    private static readonly RateLimitPolicy Policy = new("bench", RateLimitAlgorithm.TokenBucket, 1_000_000, TimeSpan.FromSeconds(1), Rate: 1_000_000);
+    private static RateLimitPolicy Policy => BenchRateLimitCommand.Policy;
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
