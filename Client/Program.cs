@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Reliability.Client.Bench;
 using Reliability.Client.Chaos;
+using Reliability.Client.Partition;
 using Reliability.Client.Commands;
 using Reliability.Client.Commands.Gateway;
 using Reliability.Client.Commands.Idempotency;
@@ -128,6 +129,8 @@ app.Configure(config =>
     config.AddCommand<UpstreamCommand>("upstream").WithDescription("A demo HTTP service to put behind the gateway: counts the effects it applied per Idempotency-Key.");
     config.AddCommand<MetricsCommand>("metrics").WithDescription("What Prometheus scrapes from the silos' /metrics, summed across silos.")
         .WithExample("metrics", "--match", "saga");
+    config.AddCommand<PartitionCommand>("partition").WithDescription("Silos and PostgreSQL on network hosts of their own, cut apart under load; invariants checked, availability, over-admission and duplicate activations measured.")
+        .WithExample("partition", "--faults", "isolate", "--cut-for", "20s");
     config.AddCommand<ChaosCommand>("chaos").WithDescription("Kill silos and restart PostgreSQL under a mixed load, then check every invariant (exit 1 if one fails).")
         .WithExample("chaos", "--duration", "60s");
     config.AddBranch("bench", bench =>

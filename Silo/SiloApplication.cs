@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Reliability.Silo.Hosting;
 using Reliability.Silo.Http;
+using Reliability.Silo.Http.Drills;
 using Reliability.Silo.Http.Gateway;
 using Reliability.Silo.Http.Idempotency;
 using Reliability.Silo.Http.Projections;
@@ -51,6 +52,7 @@ public static class SiloApplication
         app.MapProjections();
         app.MapToolkitGateway();
         app.MapToolkitRateLimitService();
+        app.MapDrills();
         return app;
     }
 

@@ -172,8 +172,10 @@ public sealed class ChaosFaults(LocalCluster silos, ManagedPostgres postgres, Av
         progress($"PostgreSQL is back after {recorded.RepairedAfter.Value.TotalSeconds:0.0} s");
     }
 
+    private Task StartAgainAsync(string name, CancellationToken cancellationToken) => StartAgainAsync(silos, name, progress, cancellationToken);
+
     /// <summary>Kills what is left of the silo and starts a new process, again if it exits while starting (the database may be down at that moment).</summary>
-    private async Task StartAgainAsync(string name, CancellationToken cancellationToken)
+    internal static async Task StartAgainAsync(LocalCluster silos, string name, Action<string> progress, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {

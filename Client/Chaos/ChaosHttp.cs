@@ -20,9 +20,11 @@ public sealed record Reply(int Status, string Body, string? Error)
 /// short connect timeout and a passive health check (a silo that refused a connection gets no requests
 /// for <see cref="SkipAfterRefusal"/>, as a proxy's failure counting would do), and a 10 s overall
 /// timeout. Every attempt is recorded per lane (one worker's sequence of requests) for the availability
-/// report.
+/// report, and per silo (<see cref="Attempts"/>) for the partition drills' availability per side.
+/// With an <paramref name="adminToken"/>, every request carries it (silos reached over a drill's network are
+/// not loopback callers).
 /// </summary>
-public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Availability availability) : IDisposable
+public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Availability availability, string? adminToken = null) : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
@@ -38,10 +40,24 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
     private readonly long[] _skipUntil = new long[siloUrls.Count];
     private int _next;
 
-    public async Task<Reply> SendAsync(string lane, HttpMethod method, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    private readonly ConcurrentQueue<Attempt> _attempts = new();
+
+    /// <summary>Every request sent, with the silo it went to and whether it was served.</summary>
+    public IReadOnlyList<Attempt> Attempts => [.. _attempts];
+
+    public Task<Reply> SendAsync(string lane, HttpMethod method, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
+        SendToAsync(PickSilo(), lane, method, path, json, headers, cancellationToken);
+
+    /// <summary>One request to the silo of that index (0-based, in the order of the URLs given), past the load balancing.</summary>
+    public async Task<Reply> SendToAsync(int silo, string lane, HttpMethod method, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
     {
-        var silo = PickSilo();
         using var request = ApiClient.CreateRequest(siloUrls[silo], method, path, json, headers, apiKey);
+        if (adminToken is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
+        }
+
+        var sent = availability.Now;
 
         Reply reply;
         try
@@ -59,6 +75,7 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
         }
 
         availability.Record(lane, !reply.Unavailable);
+        _attempts.Enqueue(new Attempt(sent, silo, lane, !reply.Unavailable));
         return reply;
     }
 
@@ -81,6 +98,9 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
 
     public void Dispose() => _http.Dispose();
 }
+
+/// <summary>One request: when it was sent (offset from the start of the run), to which silo, from which lane, and whether it was served.</summary>
+public sealed record Attempt(TimeSpan At, int Silo, string Lane, bool Served);
 
 /// <summary>One stretch of time in which every request of a lane went unanswered (or got a 5xx).</summary>
 public sealed record Outage(string Lane, TimeSpan Start, TimeSpan End, int FailedRequests)

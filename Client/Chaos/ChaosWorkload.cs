@@ -26,6 +26,9 @@ public sealed class SubjectCount
     public TimeSpan Last;
 }
 
+/// <summary>One rate-limit check that was decided: when it was sent, for which subject, and whether it was allowed.</summary>
+public sealed record RateCheck(TimeSpan At, string Subject, bool Allowed);
+
 /// <summary>
 /// The mixed load of a chaos run, in lanes (each a sequential client): idempotent add-to-cart POSTs retried
 /// with the same key until answered, transfer and order sagas (also idempotent POSTs), view queries that
@@ -60,11 +63,15 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
 
     public ConcurrentDictionary<string, SubjectCount> Subjects { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every decided check in order of sending, for over-admission within a time window (partition drills).</summary>
+    public ConcurrentQueue<RateCheck> RateChecks { get; } = new();
+
     public long FreshReads => Interlocked.Read(ref _freshReads);
 
     public long StaleReads => Interlocked.Read(ref _staleReads);
 
     private int _unacknowledgedSagaPosts;
+    private long _endTicks = long.MaxValue;
     private long _freshReads;
     private long _staleReads;
 
@@ -78,7 +85,7 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
 
     public IEnumerable<string> AllSkus => Enumerable.Range(0, Skus).Select(Sku);
 
-    /// <summary>Accounts, stock and the rate-limit policy, through the admin API (loopback, so no token is needed).</summary>
+    /// <summary>Accounts, stock and the rate-limit policy, through the admin API (as a loopback caller, or with the admin token <see cref="ChaosHttp"/> was given).</summary>
     public async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await RequireAsync(HttpMethod.Put, $"/api/admin/ratelimit/policies/{Policy}",
@@ -94,14 +101,25 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
         }
     }
 
+    /// <summary>
+    /// Ends the lanes at <paramref name="end"/> instead of the end they were started with, for a run whose
+    /// length is known only as it goes (the partition drills). A request begun before it keeps its grace.
+    /// </summary>
+    public void EndAt(TimeSpan end) => Interlocked.Exchange(ref _endTicks, end.Ticks);
+
+    /// <summary>True once the end given by <see cref="EndAt"/> is more than <see cref="Grace"/> ago.</summary>
+    private bool PastGrace => Interlocked.Read(ref _endTicks) is var end && end != long.MaxValue && clock.Now.Ticks > end + Grace.Ticks;
+
+    private TimeSpan End(TimeSpan until) => TimeSpan.FromTicks(Math.Min(until.Ticks, Interlocked.Read(ref _endTicks)));
+
     public async Task CartLaneAsync(int lane, TimeSpan until, CancellationToken cancellationToken)
     {
         var name = $"cart-{lane}";
-        for (var i = 0; clock.Now < until && !cancellationToken.IsCancellationRequested; i++)
+        for (var i = 0; clock.Now < End(until) && !cancellationToken.IsCancellationRequested; i++)
         {
             var op = new CartOp($"{run}-cart-{lane}-{i / ItemsPerCart}", $"{run}-item-{lane}-{i}", $"s{lane}-{i}");
             Carts.Enqueue(op);
-            var reply = await PostUntilAnsweredAsync(name, $"/api/carts/{op.Cart}/items", $$"""{"sku":"{{op.Sku}}","quantity":1}""", op.Key, until + Grace, cancellationToken);
+            var reply = await PostUntilAnsweredAsync(name, $"/api/carts/{op.Cart}/items", $$"""{"sku":"{{op.Sku}}","quantity":1}""", op.Key, End(until) + Grace, cancellationToken);
             op.Acknowledged = reply is null ? null : reply.Status is 200 or 201;
             op.Refusal = reply is { Status: not (200 or 201) } ? reply.ToString() : null;
             if (op.Acknowledged == true && Property(reply!, "cartId") is null)
@@ -114,13 +132,13 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
     public async Task TransferLaneAsync(int lane, TimeSpan until, CancellationToken cancellationToken)
     {
         var name = $"transfer-{lane}";
-        for (var i = 0; clock.Now < until && !cancellationToken.IsCancellationRequested; i++)
+        for (var i = 0; clock.Now < End(until) && !cancellationToken.IsCancellationRequested; i++)
         {
             var from = Random.Shared.Next(Accounts);
             var to = (from + 1 + Random.Shared.Next(Accounts - 1)) % Accounts;
             var amount = Random.Shared.Next(1, 300);
             var json = $$"""{"from":"{{AccountId(from)}}","to":"{{AccountId(to)}}","amount":{{amount}}}""";
-            var reply = await PostUntilAnsweredAsync(name, "/api/transfers", json, $"{run}-transfer-{lane}-{i}", until + Grace, cancellationToken);
+            var reply = await PostUntilAnsweredAsync(name, "/api/transfers", json, $"{run}-transfer-{lane}-{i}", End(until) + Grace, cancellationToken);
             Started(reply, "transfer", null, 0);
         }
     }
@@ -129,12 +147,12 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
     public async Task OrderLaneAsync(int lane, TimeSpan until, CancellationToken cancellationToken)
     {
         var name = $"order-{lane}";
-        for (var i = 0; clock.Now < until && !cancellationToken.IsCancellationRequested; i++)
+        for (var i = 0; clock.Now < End(until) && !cancellationToken.IsCancellationRequested; i++)
         {
             var sku = Sku(Random.Shared.Next(Skus));
             var quantity = Random.Shared.Next(1, 4);
             var json = $$"""{"customerId":"{{CustomerId(Random.Shared.Next(Customers))}}","items":[{"sku":"{{sku}}","quantity":{{quantity}}}]}""";
-            var reply = await PostUntilAnsweredAsync(name, "/api/orders", json, $"{run}-order-{lane}-{i}", until + Grace, cancellationToken);
+            var reply = await PostUntilAnsweredAsync(name, "/api/orders", json, $"{run}-order-{lane}-{i}", End(until) + Grace, cancellationToken);
             if (Started(reply, "order", sku, quantity) is not { } saga)
             {
                 continue;
@@ -163,7 +181,7 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
     public async Task RateLimitLaneAsync(int lane, TimeSpan until, CancellationToken cancellationToken)
     {
         var name = $"ratelimit-{lane}";
-        for (var i = 0; clock.Now < until && !cancellationToken.IsCancellationRequested; i++)
+        for (var i = 0; clock.Now < End(until) && !cancellationToken.IsCancellationRequested; i++)
         {
             var subject = $"{run}-subject-{lane}-{i % SubjectsPerLane}";
             var count = Subjects.GetOrAdd(subject, _ => new SubjectCount());
@@ -177,6 +195,8 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
                     count.First = sent < count.First ? sent : count.First;
                     count.Last = clock.Now;
                 }
+
+                RateChecks.Enqueue(new RateCheck(sent, subject, reply.Status == 200));
             }
 
             await Task.Delay(reply.Unavailable ? 50 : 5, cancellationToken);
@@ -237,7 +257,7 @@ public sealed class ChaosWorkload(ChaosHttp http, Availability clock, string run
     private async Task<Reply?> PostUntilAnsweredAsync(string lane, string path, string json, string key, TimeSpan giveUpAt, CancellationToken cancellationToken)
     {
         var headers = new Dictionary<string, string> { ["Idempotency-Key"] = key, ["Prefer"] = "wait=5" };
-        while (clock.Now < giveUpAt && !cancellationToken.IsCancellationRequested)
+        while (clock.Now < giveUpAt && !PastGrace && !cancellationToken.IsCancellationRequested)
         {
             var reply = await http.SendAsync(lane, HttpMethod.Post, path, json, headers, cancellationToken);
             if (reply.Answered && reply.Status is not (409 or 429) && reply.Status < 500)

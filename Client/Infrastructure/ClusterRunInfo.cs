@@ -4,11 +4,15 @@ namespace Reliability.Client.Infrastructure;
 
 /// <summary>One silo process of a local cluster.</summary>
 /// <summary>One silo process of a local cluster; <see cref="RlsPort"/> is its Envoy rate-limit service (0: off).</summary>
-public sealed record SiloEndpoint(string Name, int SiloPort, int GatewayPort, int HttpPort, int ProcessId = 0, int RlsPort = 0)
+/// <summary>
+/// Where one silo listens. <paramref name="Host"/> is its address (loopback unless the silo runs in a network
+/// namespace of a partition drill, <paramref name="Namespace"/>, where it binds and advertises that address).
+/// </summary>
+public sealed record SiloEndpoint(string Name, int SiloPort, int GatewayPort, int HttpPort, int ProcessId = 0, int RlsPort = 0, string Host = "127.0.0.1", string? Namespace = null)
 {
-    public string HttpUrl => $"http://127.0.0.1:{HttpPort}";
+    public string HttpUrl => $"http://{Host}:{HttpPort}";
 
-    public string RlsUrl => $"http://127.0.0.1:{RlsPort}";
+    public string RlsUrl => $"http://{Host}:{RlsPort}";
 }
 
 /// <summary>

@@ -39,7 +39,7 @@ public sealed class ManagedPostgres : IAsyncDisposable
 
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1",
+        Host = _options.ListenAddress,
         Port = Port,
         Database = database,
         Username = Superuser,
@@ -160,6 +160,10 @@ public sealed class ManagedPostgres : IAsyncDisposable
         await RunAsServerUserCheckedAsync(_binaries.InitDb,
             ["-D", DataDirectory, "-U", Superuser, "--auth=scram-sha-256", $"--pwfile={passwordFile}", "--encoding=UTF8", "--locale=C", "--no-sync"],
             cancellationToken);
+        if (_options.AllowedClients is { } clients)
+        {
+            await File.AppendAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), $"{Environment.NewLine}host all all {clients} scram-sha-256{Environment.NewLine}", cancellationToken);
+        }
     }
 
     private async Task StartServerAsync(Action<string>? progress, CancellationToken cancellationToken)
@@ -175,10 +179,10 @@ public sealed class ManagedPostgres : IAsyncDisposable
             Port = FreePorts.Next();
         }
 
-        progress?.Invoke($"starting PostgreSQL on 127.0.0.1:{Port}");
+        progress?.Invoke($"starting PostgreSQL on {_options.ListenAddress}:{Port}");
         var settings = new List<string>
         {
-            $"-p {Port}", "-c listen_addresses=127.0.0.1", "-c unix_socket_directories=''",
+            $"-p {Port}", $"-c listen_addresses={_options.ListenAddress}", "-c unix_socket_directories=''",
             $"-c max_connections={_options.MaxConnections}", "-c shared_buffers=256MB",
         };
         if (!_options.Durable)
@@ -268,10 +272,17 @@ public sealed class ManagedPostgres : IAsyncDisposable
         }
     }
 
-    private Task<ProcessResult> RunAsServerUserAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default) =>
-        _asPostgresUser
-            ? ProcessRunner.RunAsync("runuser", ["-u", Superuser, "--", program, .. arguments], CommandTimeout, cancellationToken)
-            : ProcessRunner.RunAsync(program, arguments, CommandTimeout, cancellationToken);
+    private Task<ProcessResult> RunAsServerUserAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> command = _asPostgresUser ? ["runuser", "-u", Superuser, "--", program, .. arguments] : [program, .. arguments];
+        if (_options.NetworkNamespace is { } netns)
+        {
+            // The server (pg_ctl's child) inherits the namespace it is started in.
+            command = ["ip", "netns", "exec", netns, .. command];
+        }
+
+        return ProcessRunner.RunAsync(command[0], command.Skip(1).ToList(), CommandTimeout, cancellationToken);
+    }
 
     private static async Task RunCheckedAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

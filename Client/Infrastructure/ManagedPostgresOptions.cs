@@ -18,4 +18,13 @@ public sealed class ManagedPostgresOptions
     public bool DeleteOnStop { get; init; }
 
     public int MaxConnections { get; init; } = 500;
+
+    /// <summary>The one address the server listens on; loopback unless it runs in a drill's network namespace.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>A network namespace (made by <c>NetworkLab</c>) to run the server in, or null for this host's network.</summary>
+    public string? NetworkNamespace { get; init; }
+
+    /// <summary>Besides loopback, the client network (CIDR) allowed to log in with the password, e.g. a drill's subnet.</summary>
+    public string? AllowedClients { get; init; }
 }

@@ -29,7 +29,10 @@ public sealed class SiloProcess : IAsyncDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$SILO_LOG\" 2>&1");
+        // In a network namespace (partition drills) the silo is started through `ip netns exec`, which execs it: same pid.
+        start.ArgumentList.Add(endpoint.Namespace is null
+            ? "exec \"$0\" \"$@\" >>\"$SILO_LOG\" 2>&1"
+            : "exec ip netns exec \"$SILO_NETNS\" \"$0\" \"$@\" >>\"$SILO_LOG\" 2>&1");
         start.ArgumentList.Add(DotnetHost());
         start.ArgumentList.Add(siloAssembly);
         var arguments = new Dictionary<string, string>
@@ -42,6 +45,13 @@ public sealed class SiloProcess : IAsyncDisposable
             // The silo stops by itself if this process dies without stopping it.
             ["Lifetime:ExitWithParent"] = Environment.ProcessId.ToString(),
         };
+        if (endpoint.Namespace is not null)
+        {
+            arguments["Orleans:AdvertisedAddress"] = endpoint.Host;
+            arguments["Http:BindAddress"] = endpoint.Host;
+            start.Environment["SILO_NETNS"] = endpoint.Namespace;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             arguments[key] = value;

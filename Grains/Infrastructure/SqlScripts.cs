@@ -13,6 +13,7 @@ public static class SqlScripts
     public const string Sagas = "50-sagas.sql";
     public const string Projections = "60-projections.sql";
     public const string Idempotency = "70-idempotency.sql";
+    public const string ActivationProbes = "80-activation-probes.sql";
 
     private static readonly ConcurrentDictionary<string, string> Cache = new();
 

@@ -8,7 +8,8 @@ public static class StoreCatalog
     public static IReadOnlyList<StoreDefinition> All { get; } =
     [
         new(StoreNames.Cluster, [SqlScripts.OrleansQueries, SqlScripts.OrleansClustering, SqlScripts.OrleansReminders], IsGrainStorage: false),
-        new(StoreNames.Diagnostics, GrainState, IsGrainStorage: true),
+        // Activation probes are rows of their own, written by the partition drills' probe grain.
+        new(StoreNames.Diagnostics, [.. GrainState, SqlScripts.ActivationProbes], IsGrainStorage: true),
         new(StoreNames.RateLimiting, GrainState, IsGrainStorage: true),
         // Keys are grain state in a table of their own, written in batches (IdempotencyStorage); orleansstorage stays for rows written before it.
         new(StoreNames.Idempotency, [.. GrainState, SqlScripts.Idempotency], IsGrainStorage: false),

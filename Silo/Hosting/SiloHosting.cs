@@ -29,7 +29,15 @@ public static class SiloHosting
                     .UseToolkitClustering(settings.Database)
                     .AddToolkitStorage(settings.Database)
                     .AddToolkitReminders(settings.Database);
+                if (silo.GrainDirectory == GrainDirectoryKind.Distributed)
+                {
+#pragma warning disable ORLEANSEXP003 // Orleans marks the strongly consistent directory as for evaluation; the partition drills evaluate it.
+                    orleans.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+                }
             }
+
+            orleans.Services.AddSingleton<Reliability.Diagnostics.ActivationProbeLog>();
 
             orleans.AddRateLimiting();
             orleans.AddIdempotency(settings.Idempotency);

@@ -12,6 +12,16 @@ public enum SiloMode
     Localhost,
 }
 
+/// <summary>Which grain directory the silo runs (see docs/guarantees.md for what each did under partition).</summary>
+public enum GrainDirectoryKind
+{
+    /// <summary>Orleans' default: an eventually consistent hash table over the silos, partitions lost with their silo.</summary>
+    Default,
+
+    /// <summary>Orleans' strongly consistent directory (<c>AddDistributedGrainDirectory</c>): ranges handed over between views of membership.</summary>
+    Distributed,
+}
+
 /// <summary>The silo's identity and ports (section <c>Orleans</c>), so several silos can share a host.</summary>
 public sealed class SiloSettings
 {
@@ -35,6 +45,9 @@ public sealed class SiloSettings
     /// <c>auto</c> for this host's first non-loopback IPv4 address (what a container needs).
     /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The grain directory, <c>Default</c> or <c>Distributed</c>; every silo of a cluster must run the same one.</summary>
+    public GrainDirectoryKind GrainDirectory { get; set; } = GrainDirectoryKind.Default;
 
     public string EffectiveSiloName => string.IsNullOrWhiteSpace(SiloName) ? $"silo-{SiloPort}" : SiloName;
 
