@@ -18,8 +18,9 @@ public sealed class StartupCall(IGrainFactory grains, Func<IGrainFactory, Task> 
                 await call(grains);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
             {
+                // A call cancelled by the runtime (not by this silo's stop) is retried like any other failure.
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt * 2)), stoppingToken);
             }
         }

@@ -76,9 +76,10 @@ public sealed partial class RateLimitPolicyCache(IGrainFactory grains, TimeProvi
             {
                 await RefreshAsync();
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // The registry is unreachable for a moment (its silo died, the silo is starting): keep the last known policies.
+                // The registry is unreachable for a moment (its silo died, the silo is starting, a partition made the
+                // directory cancel the call): keep the last known policies. Only this silo's own stop ends the loop.
                 LogRefreshFailed(ex.Message);
             }
         }

@@ -20,9 +20,9 @@ public sealed class RateLimitStatsPublisher(IGrainFactory grains, RateLimitMetri
             {
                 await grains.GetGrain<IRateLimitStatsGrain>(IRateLimitStatsGrain.DefaultKey).Report(silo.Name, totals);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
             {
-                // Best effort: the next report carries the same totals.
+                // Best effort, whatever failed (a cancelled call included): the next report carries the same totals.
             }
         }
     }

@@ -119,7 +119,7 @@ public sealed partial class RlsConfigStore(IOptions<RateLimitServiceOptions> opt
             {
                 await RefreshAdminAsync();
             }
-            catch (Exception ex) when (Http.ErrorHandling.IsUnavailable(ex) || ex is OrleansException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && (Http.ErrorHandling.IsUnavailable(ex) || ex is OrleansException or OperationCanceledException))
             {
                 // The cluster is not there yet (starting) or for a moment: the next tick asks again.
                 LogRegistryUnavailable(ex.Message);
