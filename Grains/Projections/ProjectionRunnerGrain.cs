@@ -60,6 +60,7 @@ public sealed partial class ProjectionRunnerGrain(
     private string? _lastError;
     private DateTimeOffset? _lastErrorAt;
     private long _parked;
+    private long _statusVersion;
 
     private string Name => _definition.Name;
 
@@ -68,7 +69,8 @@ public sealed partial class ProjectionRunnerGrain(
         var key = this.GetPrimaryKeyString();
         _definition = ProjectionDefinitions.Find(key)
             ?? throw new ArgumentException($"There is no projection '{key}'; there are {string.Join(", ", ProjectionNames.All)}.");
-        var (live, rebuilding) = await projectionStore.LoadStatusAsync(Name);
+        var (live, rebuilding, version) = await projectionStore.LoadStatusAsync(Name);
+        _statusVersion = version;
         _live = await LoadGenerationAsync(live);
         _rebuild = rebuilding is { } number ? await LoadGenerationAsync(number) : null;
         _parked = await projectionStore.CountParkedAsync(Name, live);
@@ -204,7 +206,7 @@ public sealed partial class ProjectionRunnerGrain(
         {
             var number = _live.Number + 1;
             await projectionStore.DropGenerationAsync(Name, number);
-            await projectionStore.SaveStatusAsync(Name, _live.Number, number);
+            await SaveStatusAsync(_live.Number, number);
             _rebuild = new Generation(number, []);
             LogRebuildStarted(Name, number);
             Kick();
@@ -524,10 +526,28 @@ public sealed partial class ProjectionRunnerGrain(
         LogParked(Name, e.Store, e.Position, e.Type, error);
     }
 
+    /// <summary>
+    /// Saves the status over the version this activation read. Refused, this activation is stale (another
+    /// moved the projection on, e.g. a duplicate during a partition): it deactivates, and the next one reads
+    /// the status afresh.
+    /// </summary>
+    private async Task SaveStatusAsync(int live, int? rebuilding)
+    {
+        try
+        {
+            _statusVersion = (await projectionStore.SaveStatusAsync(Name, live, rebuilding, _statusVersion)).Version;
+        }
+        catch (ProjectionFencedException)
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
     private async Task CutOverAsync(Generation rebuilt)
     {
         var retired = _live;
-        await projectionStore.SaveStatusAsync(Name, rebuilt.Number, null);
+        await SaveStatusAsync(rebuilt.Number, null);
         (_live, _rebuild) = (rebuilt, null);
         _parked = await projectionStore.CountParkedAsync(Name, rebuilt.Number);
         var advanced = _advanced;

@@ -5,12 +5,22 @@ using Reliability.Infrastructure;
 
 namespace Reliability.Projections;
 
-/// <summary>Where projections keep their generations, checkpoints and parked events.</summary>
+/// <summary>A stale runner (a duplicate activation, or one that missed a cut-over) tried to save a status another runner has moved on.</summary>
+public sealed class ProjectionFencedException(string projection, long expected)
+    : Exception($"The status of projection '{projection}' is no longer version {expected}: another runner moved it on.");
+
+/// <summary>
+/// Where projections keep their generations, checkpoints and parked events. Every write is safe against a
+/// stale runner: the status is version-checked, a checkpoint only moves forward and only for a generation
+/// that is live or being rebuilt, and the generation being rebuilt or live is never dropped.
+/// </summary>
 public interface IProjectionStore
 {
-    Task<(int Live, int? Rebuilding)> LoadStatusAsync(string projection);
+    /// <summary>The live and rebuilding generations and the status's version (0 before its first save).</summary>
+    Task<(int Live, int? Rebuilding, long Version)> LoadStatusAsync(string projection);
 
-    Task SaveStatusAsync(string projection, int live, int? rebuilding);
+    /// <summary>Saves the status if it is still at <paramref name="expectedVersion"/>, else throws <see cref="ProjectionFencedException"/>.</summary>
+    Task<(int Live, int? Rebuilding, long Version)> SaveStatusAsync(string projection, int live, int? rebuilding, long expectedVersion);
 
     Task<Dictionary<string, StoreCursor>> LoadCheckpointsAsync(string projection, int generation);
 
@@ -33,26 +43,33 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
 {
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(database.ConnectionStringFor(StoreNames.Projections));
 
-    public async Task<(int Live, int? Rebuilding)> LoadStatusAsync(string projection)
+    public async Task<(int Live, int? Rebuilding, long Version)> LoadStatusAsync(string projection)
     {
-        await using var command = _source.CreateCommand("SELECT live_generation, rebuilding_generation FROM projection_status WHERE projection = $1");
+        await using var command = _source.CreateCommand("SELECT live_generation, rebuilding_generation, version FROM projection_status WHERE projection = $1");
         command.Parameters.AddWithValue(projection);
         await using var reader = await command.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetInt32(1)) : (1, null);
+        return await reader.ReadAsync() ? (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetInt32(1), reader.GetInt64(2)) : (1, null, 0);
     }
 
-    public async Task SaveStatusAsync(string projection, int live, int? rebuilding)
+    public async Task<(int Live, int? Rebuilding, long Version)> SaveStatusAsync(string projection, int live, int? rebuilding, long expectedVersion)
     {
-        await using var command = _source.CreateCommand(
-            """
-            INSERT INTO projection_status (projection, live_generation, rebuilding_generation, updated_at) VALUES ($1, $2, $3, now())
-            ON CONFLICT (projection) DO UPDATE SET live_generation = EXCLUDED.live_generation,
-                rebuilding_generation = EXCLUDED.rebuilding_generation, updated_at = now()
-            """);
+        // Version 0 is "no row yet": the insert wins once. After that, only a save over the version read lands.
+        await using var command = _source.CreateCommand(expectedVersion == 0
+            ? """
+              INSERT INTO projection_status (projection, live_generation, rebuilding_generation, version, updated_at) VALUES ($1, $2, $3, 1, now())
+              ON CONFLICT (projection) DO NOTHING
+              """
+            : """
+              UPDATE projection_status SET live_generation = $2, rebuilding_generation = $3, version = version + 1, updated_at = now()
+               WHERE projection = $1 AND version = $4
+              """);
         command.Parameters.AddWithValue(projection);
         command.Parameters.AddWithValue(live);
         command.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Integer, (object?)rebuilding ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync();
+        command.Parameters.AddWithValue(expectedVersion);
+        return await command.ExecuteNonQueryAsync() == 1
+            ? (live, rebuilding, expectedVersion + 1)
+            : throw new ProjectionFencedException(projection, expectedVersion);
     }
 
     public async Task<Dictionary<string, StoreCursor>> LoadCheckpointsAsync(string projection, int generation)
@@ -71,13 +88,20 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
         return cursors;
     }
 
+    /// <summary>
+    /// Only forward, and only for a generation that is live or being rebuilt (generation 1 before any status
+    /// is saved): a stale runner's older cursor or retired generation is ignored, never written.
+    /// </summary>
     public async Task SaveCheckpointsAsync(string projection, int generation, IReadOnlyDictionary<string, StoreCursor> cursors)
     {
         await using var command = _source.CreateCommand(
             """
             INSERT INTO projection_checkpoints (projection, generation, store, tx_id, position, updated_at)
             SELECT $1, $2, c.store, c.tx::xid8, c.position, now() FROM unnest($3::text[], $4::text[], $5::bigint[]) AS c(store, tx, position)
+             WHERE EXISTS (SELECT 1 FROM projection_status s WHERE s.projection = $1 AND $2 IN (s.live_generation, s.rebuilding_generation))
+                OR ($2 = 1 AND NOT EXISTS (SELECT 1 FROM projection_status s WHERE s.projection = $1))
             ON CONFLICT (projection, generation, store) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()
+             WHERE (projection_checkpoints.tx_id, projection_checkpoints.position) < (EXCLUDED.tx_id, EXCLUDED.position)
             """);
         command.Parameters.AddWithValue(projection);
         command.Parameters.AddWithValue(generation);
@@ -143,9 +167,23 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Does nothing for the generation that is live or being rebuilt: only a stale runner would ask that.</summary>
     public async Task DropGenerationAsync(string projection, int generation)
     {
-        await using var batch = _source.CreateBatch();
+        await using var connection = await _source.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var check = new NpgsqlCommand(
+            "SELECT 1 FROM projection_status WHERE projection = $1 AND $2 IN (live_generation, rebuilding_generation) FOR UPDATE", connection, transaction))
+        {
+            check.Parameters.AddWithValue(projection);
+            check.Parameters.AddWithValue(generation);
+            if (await check.ExecuteScalarAsync() is not null)
+            {
+                return;
+            }
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
         foreach (var sql in new[]
         {
             "DELETE FROM projection_checkpoints WHERE projection = $1 AND generation = $2",
@@ -160,6 +198,7 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
 
         batch.BatchCommands.Add(ViewStateStorage.DeleteByPrefix(ViewKeys.Of(projection, generation, "")));
         await batch.ExecuteNonQueryAsync();
+        await transaction.CommitAsync();
     }
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
@@ -168,16 +207,19 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
 /// <summary>The same in memory, for Localhost mode.</summary>
 public sealed class InMemoryProjectionStore : IProjectionStore
 {
-    private readonly ConcurrentDictionary<string, (int Live, int? Rebuilding)> _status = new();
+    private readonly ConcurrentDictionary<string, (int Live, int? Rebuilding, long Version)> _status = new();
     private readonly ConcurrentDictionary<(string, int, string), StoreCursor> _checkpoints = new();
     private readonly ConcurrentDictionary<(string, int, string, long), ParkedEvent> _parked = new();
 
-    public Task<(int Live, int? Rebuilding)> LoadStatusAsync(string projection) => Task.FromResult(_status.GetValueOrDefault(projection, (1, null)));
+    public Task<(int Live, int? Rebuilding, long Version)> LoadStatusAsync(string projection) => Task.FromResult(_status.GetValueOrDefault(projection, (1, null, 0)));
 
-    public Task SaveStatusAsync(string projection, int live, int? rebuilding)
+    public Task<(int Live, int? Rebuilding, long Version)> SaveStatusAsync(string projection, int live, int? rebuilding, long expectedVersion)
     {
-        _status[projection] = (live, rebuilding);
-        return Task.CompletedTask;
+        var saved = (live, rebuilding, expectedVersion + 1);
+        var stored = expectedVersion == 0
+            ? _status.TryAdd(projection, saved)
+            : _status.TryGetValue(projection, out var current) && current.Version == expectedVersion && _status.TryUpdate(projection, saved, current);
+        return stored ? Task.FromResult(saved) : Task.FromException<(int, int?, long)>(new ProjectionFencedException(projection, expectedVersion));
     }
 
     public Task<Dictionary<string, StoreCursor>> LoadCheckpointsAsync(string projection, int generation) =>

@@ -111,9 +111,10 @@ public sealed class ProjectionCrashTests
                 await inner.SaveCheckpointsAsync(projection, generation, cursors);
             }
 
-            public Task<(int Live, int? Rebuilding)> LoadStatusAsync(string projection) => inner.LoadStatusAsync(projection);
+            public Task<(int Live, int? Rebuilding, long Version)> LoadStatusAsync(string projection) => inner.LoadStatusAsync(projection);
 
-            public Task SaveStatusAsync(string projection, int live, int? rebuilding) => inner.SaveStatusAsync(projection, live, rebuilding);
+            public Task<(int Live, int? Rebuilding, long Version)> SaveStatusAsync(string projection, int live, int? rebuilding, long expectedVersion) =>
+                inner.SaveStatusAsync(projection, live, rebuilding, expectedVersion);
 
             public Task<Dictionary<string, StoreCursor>> LoadCheckpointsAsync(string projection, int generation) => inner.LoadCheckpointsAsync(projection, generation);
 

@@ -88,9 +88,10 @@ public sealed class ProjectionFailoverTests(ITestOutputHelper output)
             await inner.SaveCheckpointsAsync(projection, generation, cursors);
         }
 
-        public Task<(int Live, int? Rebuilding)> LoadStatusAsync(string projection) => inner.LoadStatusAsync(projection);
+        public Task<(int Live, int? Rebuilding, long Version)> LoadStatusAsync(string projection) => inner.LoadStatusAsync(projection);
 
-        public Task SaveStatusAsync(string projection, int live, int? rebuilding) => Dead() ?? inner.SaveStatusAsync(projection, live, rebuilding);
+        public Task<(int Live, int? Rebuilding, long Version)> SaveStatusAsync(string projection, int live, int? rebuilding, long expectedVersion) =>
+            _dead ? Task.FromException<(int, int?, long)>(new IOException("the process died")) : inner.SaveStatusAsync(projection, live, rebuilding, expectedVersion);
 
         public Task<Dictionary<string, StoreCursor>> LoadCheckpointsAsync(string projection, int generation) => inner.LoadCheckpointsAsync(projection, generation);
 

@@ -8,6 +8,9 @@ CREATE TABLE IF NOT EXISTS projection_status
     updated_at            timestamptz  NOT NULL DEFAULT now()
 );
 
+-- Fencing: every save of the status names the version it read (a stale runner's save is refused).
+ALTER TABLE projection_status ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0;
+
 CREATE TABLE IF NOT EXISTS projection_checkpoints
 (
     projection varchar(100) NOT NULL,
