@@ -106,33 +106,42 @@ public sealed partial class SagaGrain(
         return _published;
     }
 
-    public async Task<bool> Cancel(string reason)
+    public Task<bool> Cancel(string reason) =>
+        CommandAsync(state => machine.Cancel(state, reason, time.GetUtcNow()), () => { });
+
+    public Task<bool> Retry() =>
+        CommandAsync(state => machine.Retry(state, time.GetUtcNow()),
+            () => _terminal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>
+    /// An operator's command over the current state. If another activation moved the saga on since this one
+    /// read it (two activations for a moment during a partition), the version check refuses the write: the
+    /// command is then decided again over the state that activation wrote.
+    /// </summary>
+    private async Task<bool> CommandAsync(Func<SagaState, SagaState?> decide, Action applied)
     {
-        await EnsureCurrentAsync();
-        if (_state is null || machine.Cancel(_state, reason, time.GetUtcNow()) is not { } cancelled)
+        for (var attempt = 1; ; attempt++)
         {
-            return false;
+            await EnsureCurrentAsync();
+            if (_state is null || decide(_state) is not { } next)
+            {
+                return false;
+            }
+
+            try
+            {
+                _state = next;
+                await SaveAsync();
+            }
+            catch (SagaConflictException) when (attempt < 3)
+            {
+                continue;
+            }
+
+            applied();
+            ScheduleDrive(TimeSpan.Zero);
+            return true;
         }
-
-        _state = cancelled;
-        await SaveAsync();
-        ScheduleDrive(TimeSpan.Zero);
-        return true;
-    }
-
-    public async Task<bool> Retry()
-    {
-        await EnsureCurrentAsync();
-        if (_state is null || machine.Retry(_state, time.GetUtcNow()) is not { } resumed)
-        {
-            return false;
-        }
-
-        _state = resumed;
-        await SaveAsync();
-        _terminal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ScheduleDrive(TimeSpan.Zero);
-        return true;
     }
 
     private async Task DriveAsync(CancellationToken cancellationToken)
@@ -244,10 +253,23 @@ public sealed partial class SagaGrain(
         }
     }
 
+    /// <summary>
+    /// Writes the state over the version read. If the write fails (refused by the version check, or the store
+    /// is unreachable), what is in memory is not durable: the next command or drive reloads before acting.
+    /// </summary>
     private async Task SaveAsync()
     {
         _writes++;
-        _version = await store.UpdateAsync(_state!, _version);
+        try
+        {
+            _version = await store.UpdateAsync(_state!, _version);
+        }
+        catch
+        {
+            _reload = true;
+            throw;
+        }
+
         Publish();
     }
 

@@ -65,6 +65,44 @@ public sealed class SagaInterleavingTests
         Assert.Equal(0m, (await cluster.Client.GetGrain<IAccountGrain>(bob).Get()).Balance);
     }
 
+    /// <summary>
+    /// Two activations of one saga (a partition): the other one moves the saga on after this one loaded it.
+    /// This one's cancel is then refused by the version check; it must not leave the refused state in memory
+    /// (where a later command or drive would act on it) but take the durable one and cancel that.
+    /// </summary>
+    [Fact]
+    public async Task ACancelRefusedByTheVersionCheck_IsAppliedToTheStateTheOtherActivationWrote()
+    {
+        var (cluster, database) = await TestClusters.StartAsync("saga-stale-cancel", silos: 1, sagas: SagaClusterFixture.FastOptions());
+        await using var _ = cluster;
+        var (alice, bob) = ($"a-{Guid.NewGuid():N}"[..16], $"b-{Guid.NewGuid():N}"[..16]);
+        await cluster.Client.GetGrain<IAccountGrain>(alice).Open("open", 100m);
+        await cluster.Client.GetGrain<IAccountGrain>(bob).Open("open", 0m);
+        var sagaId = $"transfer-{Guid.NewGuid():N}";
+        var machine = new SagaMachine(SagaClusterFixture.FastOptions());
+        var now = DateTimeOffset.UtcNow;
+        var waiting = machine.Start(sagaId, SagaDefinitions.Transfer(sagaId, alice, bob, 10m), now) with
+        {
+            Cursor = 1,
+            Attempt = 1,
+            NextAttemptAt = now + TimeSpan.FromHours(1),
+        };
+        await cluster.Client.GetGrain<IAccountGrain>(alice).Debit(SagaMachine.CommandId(sagaId, 0, compensation: false), 10m, sagaId);
+        var store = new PostgresSagaStore(database);
+        await store.InsertAsync(waiting);
+        var saga = cluster.Client.GetGrain<ISagaGrain>(sagaId);
+        Assert.NotNull(await saga.Get());
+
+        // The other activation writes: the saga's next attempt moved (version 1 → 2).
+        await store.UpdateAsync(waiting with { NextAttemptAt = now + TimeSpan.FromHours(2) }, 1);
+
+        Assert.True(await saga.Cancel("cancelled during a partition"));
+        var finished = await new SagaWaiter(cluster.Client).WaitAsync(sagaId, TimeSpan.FromSeconds(15));
+        Assert.Equal(SagaStatus.Compensated, finished.Status);
+        Assert.Equal(100m, (await cluster.Client.GetGrain<IAccountGrain>(alice).Get()).Balance);
+        Assert.Equal(0m, (await cluster.Client.GetGrain<IAccountGrain>(bob).Get()).Balance);
+    }
+
     /// <summary>The real store, whose loads and updates can be held after (loads) or before (updates) they run, and released one by one.</summary>
     private sealed class GatedSagaStore
     {
