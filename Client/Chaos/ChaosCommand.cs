@@ -172,11 +172,20 @@ public sealed class ChaosCommand : AsyncCommand<ChaosCommand.Settings>
         AnsiConsole.Write(table);
     }
 
-    private static async Task ReportProgressAsync(ChaosWorkload load, Availability clock, TimeSpan until, Action<string> say, CancellationToken cancellationToken)
+    /// <summary>Every 10 s, what the load has done so far; until <paramref name="until"/>, or until <paramref name="cancellationToken"/> ends it.</summary>
+    internal static async Task ReportProgressAsync(ChaosWorkload load, Availability clock, TimeSpan until, Action<string> say, CancellationToken cancellationToken)
     {
         while (clock.Now < until)
         {
-            await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
             var carts = load.Carts.Count(c => c.Acknowledged == true);
             var sagas = load.Sagas.GroupBy(s => s.Kind).ToDictionary(g => g.Key, g => g.Count());
             say($"{clock.Requests:N0} requests ({clock.Failures:N0} failed): {carts:N0} cart items acknowledged, " +

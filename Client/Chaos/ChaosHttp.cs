@@ -75,7 +75,7 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
         }
 
         availability.Record(lane, !reply.Unavailable);
-        _attempts.Enqueue(new Attempt(sent, silo, lane, !reply.Unavailable));
+        _attempts.Enqueue(new Attempt(sent, availability.Now, silo, lane, reply.Answered ? reply.Status : 0));
         return reply;
     }
 
@@ -99,8 +99,15 @@ public sealed class ChaosHttp(IReadOnlyList<string> siloUrls, string apiKey, Ava
     public void Dispose() => _http.Dispose();
 }
 
-/// <summary>One request: when it was sent (offset from the start of the run), to which silo, from which lane, and whether it was served.</summary>
-public sealed record Attempt(TimeSpan At, int Silo, string Lane, bool Served);
+/// <summary>One request: when it was sent and answered (offsets from the start of the run), to which silo, from which lane, and its status (0: no answer).</summary>
+public sealed record Attempt(TimeSpan At, TimeSpan Done, int Silo, string Lane, int Status)
+{
+    /// <summary>
+    /// A definite answer a client can go on with: any status below 500 except 409, which here means "the
+    /// first request with this key is still in progress" (a key whose owner is cut off answers it until healed).
+    /// </summary>
+    public bool Served => Status is > 0 and < 500 and not 409;
+}
 
 /// <summary>One stretch of time in which every request of a lane went unanswered (or got a 5xx).</summary>
 public sealed record Outage(string Lane, TimeSpan Start, TimeSpan End, int FailedRequests)

@@ -221,7 +221,7 @@ public sealed class NetworkLab : IAsyncDisposable
     }
 
     /// <summary>The pid in a name this class made (<c>rtk{pid}-…</c>, <c>rtk{pid}br</c>, <c>rtk{pid}v{i}</c>, <c>rtk{pid}probe</c>).</summary>
-    internal static int? OwnerOf(string name)
+    public static int? OwnerOf(string name)
     {
         if (!name.StartsWith(Prefix, StringComparison.Ordinal))
         {

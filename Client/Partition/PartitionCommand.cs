@@ -109,12 +109,15 @@ public sealed class PartitionCommand : AsyncCommand<PartitionCommand.Settings>
         AnsiConsole.MarkupLine($"[bold]partition[/] on {Markup.Escape(MachineInfo.Describe())}, {DateTime.UtcNow:yyyy-MM-dd}: {settings.Silos} silos and PostgreSQL " +
                                $"on network hosts of their own; faults {Markup.Escape(string.Join(", ", kinds.Select(Name)))}, each for {Durations.Format(cutFor)}; grain directory: {Markup.Escape(directory)}");
 
+        var benchRoot = Path.Combine(Path.GetTempPath(), "reliability-bench");
+        // A drill that died leaves its PostgreSQL running (and its namespaces, which the lab sweeps).
+        await ManagedPostgres.SweepAbandonedAsync(benchRoot);
         var siloNames = Enumerable.Range(1, settings.Silos).Select(i => $"silo-{i}").ToList();
         await using var lab = await NetworkLab.CreateAsync([PostgresHost, .. siloNames], Say);
         var database = lab[PostgresHost];
         await using var postgres = await ManagedPostgres.StartAsync(new ManagedPostgresOptions
         {
-            RootDirectory = Path.Combine(Path.GetTempPath(), "reliability-bench", $"partition-{Environment.ProcessId}"),
+            RootDirectory = Path.Combine(benchRoot, $"partition-{Environment.ProcessId}"),
             Databases = ["drill"],
             DeleteOnStop = true,
             ListenAddress = database.Address,
@@ -163,12 +166,15 @@ public sealed class PartitionCommand : AsyncCommand<PartitionCommand.Settings>
         lanes.AddRange(Enumerable.Range(0, 2).Select(i => load.OrderLaneAsync(i, farEnd, cancellationToken)));
         lanes.AddRange(Enumerable.Range(0, 2).Select(i => load.RateLimitLaneAsync(i, farEnd, cancellationToken)));
         lanes.Add(probes.RunAsync(farEnd, cancellationToken));
+        using var endProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        lanes.Add(ChaosCommand.ReportProgressAsync(load, clock, farEnd, Say, endProgress.Token));
 
         // Load without a fault first, so every lane and probe key is active before the first cut.
         await Task.Delay(settle, cancellationToken);
         await faults.RunAsync(cancellationToken);
         load.EndAt(clock.Now);
         probes.EndAt(clock.Now);
+        await endProgress.CancelAsync();
         await Task.WhenAll(lanes);
         clock.Close();
         Say($"load finished: {clock.Requests:N0} requests, {clock.Failures:N0} unanswered or 5xx");
@@ -184,7 +190,7 @@ public sealed class PartitionCommand : AsyncCommand<PartitionCommand.Settings>
         var invariants = verified.Where(r => !r.Invariant.StartsWith("rate-limit", StringComparison.Ordinal)).ToList();
         var coexistences = await probes.CoexistencesAsync(cancellationToken);
 
-        WriteFaults(faults.Faults, http.Attempts, load, coexistences, urls, silos);
+        WriteFaults(faults.Faults, http.Attempts, load, coexistences, urls, silos, settle);
         var table = new Table().Title("invariants").AddColumns("invariant", "result", "figures");
         foreach (var result in invariants)
         {
@@ -241,39 +247,72 @@ public sealed class PartitionCommand : AsyncCommand<PartitionCommand.Settings>
 
     private static string Name(NetworkFaultKind kind) => FaultNames.First(f => f.Value == kind).Key;
 
-    /// <summary>Per fault: availability on the cut side and the other, stops, over-admission and coexisting activations while it held.</summary>
+    /// <summary>
+    /// Per fault, what clients saw: availability on the cut side and the other while it held, and of the whole
+    /// cluster from the heal until it had settled; the longest any lane went unserved; silos that stopped
+    /// themselves; rate-limit over-admission; and activations of one probe key that coexisted.
+    /// </summary>
     private static void WriteFaults(IReadOnlyList<NetworkFault> faults, IReadOnlyList<Attempt> attempts, ChaosWorkload load,
-        IReadOnlyList<Coexistence> coexistences, IReadOnlyList<string> urls, LocalCluster silos)
+        IReadOnlyList<Coexistence> coexistences, IReadOnlyList<string> urls, LocalCluster silos, TimeSpan settle)
     {
         var names = urls.Select(url => silos.Silos.First(s => s.Endpoint.HttpUrl == url).Endpoint.Name).ToList();
-        var table = new Table().Title("faults and what clients saw")
-            .AddColumns("fault", "held", "recovered after heal", "served: cut side", "served: other side", "stopped themselves", "rate-limit over-admission", "coexisting activations");
-        foreach (var fault in faults)
+        var served = attempts.Where(a => a.Lane is not ("verify" or "setup")).ToList();
+        AnsiConsole.MarkupLine("[bold]faults and what clients saw[/]");
+        for (var i = 0; i < faults.Count; i++)
         {
+            var fault = faults[i];
+            AnsiConsole.MarkupLine($"[bold]{i + 1}. {Markup.Escape(Name(fault.Kind))}[/]: {Markup.Escape(fault.Description)}");
             if (fault.Skipped is not null)
             {
-                table.AddRow(Markup.Escape(Name(fault.Kind)), "-", "-", "-", "-", "-", "-", Markup.Escape(fault.Skipped));
+                AnsiConsole.MarkupLine($"   [yellow]{Markup.Escape(fault.Skipped)}[/]");
                 continue;
             }
 
             var healed = fault.HealedAt ?? fault.At;
-            var window = attempts.Where(a => a.At >= fault.At && a.At < healed && a.Lane != "verify" && a.Lane != "setup").ToList();
-            var cut = window.Where(a => fault.Side.Contains(names[a.Silo])).ToList();
-            var other = window.Where(a => !fault.Side.Contains(names[a.Silo])).ToList();
-            var end = fault.RecoveredAt ?? healed;
-            var dup = coexistences.Where(c => c.From < end && c.To > fault.At).ToList();
-            table.AddRow(
-                Markup.Escape($"{Name(fault.Kind)}: {fault.Description}"),
-                $"{(healed - fault.At).TotalSeconds:0} s",
-                fault.RecoveredAt is { } recovered ? $"{(recovered - healed).TotalSeconds:0.0} s" : "-",
-                Served(cut),
-                Served(other),
-                fault.Stopped.Count == 0 ? "none" : Markup.Escape(string.Join(", ", fault.Stopped)),
-                Markup.Escape(OverAdmission(load, fault.At, end)),
-                dup.Count == 0 ? "none" : $"{dup.Select(d => d.Key).Distinct().Count()} keys, up to {dup.Max(d => d.Length).TotalSeconds:0.0} s");
+            var settled = (fault.RecoveredAt ?? healed) + settle;
+            var during = served.Where(a => a.At >= fault.At && a.At < healed).ToList();
+            var after = served.Where(a => a.At >= healed && a.At < settled).ToList();
+            var longest = LongestGap(served, fault.At, settled);
+            var dup = coexistences.Where(c => c.From < settled && c.To > fault.At).ToList();
+            var stopped = fault.Stopped.Count == 0 ? "no silo stopped" : $"{string.Join(", ", fault.Stopped)} found themselves declared dead, stopped, and were started again";
+            AnsiConsole.WriteLine($"   held {(healed - fault.At).TotalSeconds:0} s; every silo served again {((fault.RecoveredAt ?? healed) - healed).TotalSeconds:0.0} s after the heal; {stopped}");
+            AnsiConsole.WriteLine($"   served while it held: cut side {Served(during.Where(a => fault.Side.Contains(names[a.Silo])).ToList())}, " +
+                                  $"other side {Served(during.Where(a => !fault.Side.Contains(names[a.Silo])).ToList())}; " +
+                                  $"from the heal until settled: {Served(after)}");
+            AnsiConsole.WriteLine($"   longest a client lane went without a served answer: {longest.TotalSeconds:0.0} s");
+            AnsiConsole.WriteLine($"   rate-limit over-admission: {OverAdmission(load, fault.At, settled)}");
+            AnsiConsole.WriteLine($"   duplicate activations: {(dup.Count == 0 ? "none seen" : $"{dup.Select(d => d.Key).Distinct().Count()} probe keys, coexisting up to {dup.Max(d => d.Length).TotalSeconds:0.0} s")}");
+        }
+    }
+
+    /// <summary>
+    /// The longest stretch, overlapping [<paramref name="from"/>, <paramref name="to"/>), in which one lane got
+    /// no served answer: from the first request that went unserved to the answer of the next one served.
+    /// </summary>
+    private static TimeSpan LongestGap(IReadOnlyList<Attempt> attempts, TimeSpan from, TimeSpan to)
+    {
+        var longest = TimeSpan.Zero;
+        foreach (var lane in attempts.GroupBy(a => a.Lane))
+        {
+            TimeSpan? since = null;
+            foreach (var attempt in lane.OrderBy(a => a.At))
+            {
+                if (!attempt.Served)
+                {
+                    since ??= attempt.At;
+                    continue;
+                }
+
+                if (since is { } start && attempt.Done > from && start < to && attempt.Done - start > longest)
+                {
+                    longest = attempt.Done - start;
+                }
+
+                since = null;
+            }
         }
 
-        AnsiConsole.Write(table);
+        return longest;
     }
 
     private static string Served(IReadOnlyList<Attempt> attempts) =>
