@@ -66,11 +66,18 @@ public class BatchedGrainStorage : IGrainStorage, IAsyncDisposable
         var pending = new Pending<Read>(new Read(Key.Of(stateName, grainId)));
         await _reads.Writer.WriteAsync(pending);
         await pending.Done.Task;
-        if (pending.Item.Payload is { } payload)
+        if (pending.Item.Payload is { Length: > 0 } payload)
         {
             grainState.State = _serializer.Deserialize<T>(new BinaryData(payload));
             grainState.ETag = pending.Item.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
+        }
+        else if (pending.Item.Payload is not null)
+        {
+            // A tombstone (see ClearStateAsync): no state, but its version, so the next write updates over it.
+            grainState.State = Activator.CreateInstance<T>();
+            grainState.ETag = pending.Item.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            grainState.RecordExists = false;
         }
         else
         {
@@ -95,22 +102,32 @@ public class BatchedGrainStorage : IGrainStorage, IAsyncDisposable
         grainState.RecordExists = true;
     }
 
+    /// <summary>
+    /// Clears by leaving a tombstone (an empty payload) one version on, rather than deleting the row: a
+    /// deleted row would come back at version 1, and a stale activation still holding version 1 of the old
+    /// one would then write over the new one. A state this activation never read or wrote has nothing to clear.
+    /// </summary>
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var key = Key.Of(stateName, grainId);
-        await using var command = _source.CreateCommand(
-            $"DELETE FROM {Table} WHERE grain_key = $1 AND grain_type = $2 AND state_name = $3 AND version = $4");
-        command.Parameters.AddWithValue(key.GrainKey);
-        command.Parameters.AddWithValue(key.GrainType);
-        command.Parameters.AddWithValue(key.StateName);
-        command.Parameters.AddWithValue(ExpectedVersion(grainState) ?? 0);
-        if (grainState.ETag is not null && await command.ExecuteNonQueryAsync() == 0)
+        if (ExpectedVersion(grainState) is { } expected)
         {
-            throw new InconsistentStateException($"The state of {grainId} was changed by someone else.", "unknown", grainState.ETag);
+            var key = Key.Of(stateName, grainId);
+            await using var command = _source.CreateCommand(
+                $"""
+                UPDATE {Table} SET payload = ''::bytea, version = version + 1, updated_at = now()
+                 WHERE grain_key = $1 AND grain_type = $2 AND state_name = $3 AND version = $4
+                RETURNING version
+                """);
+            command.Parameters.AddWithValue(key.GrainKey);
+            command.Parameters.AddWithValue(key.GrainType);
+            command.Parameters.AddWithValue(key.StateName);
+            command.Parameters.AddWithValue(expected);
+            var version = await command.ExecuteScalarAsync() as int?
+                ?? throw new InconsistentStateException($"The state of {grainId} was changed by someone else.", "unknown", grainState.ETag!);
+            grainState.ETag = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         grainState.State = Activator.CreateInstance<T>();
-        grainState.ETag = null;
         grainState.RecordExists = false;
     }
 

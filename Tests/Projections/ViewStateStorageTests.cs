@@ -85,8 +85,35 @@ public sealed class ViewStateStorageTests : IAsyncLifetime
 
         Assert.False(state.RecordExists);
         Assert.False(read.RecordExists);
-        Assert.Null(read.ETag);
         Assert.Empty(read.State!.Orders);
+        // Cleared, not forgotten: the version goes on, so no later write can be mistaken for the old row.
+        Assert.Equal("2", read.ETag);
+        Assert.Equal(read.ETag, state.ETag);
+    }
+
+    /// <summary>
+    /// Two activations of one view (a partition): the other one cleared the row and wrote it afresh. This
+    /// one's write over the version it read before must fail, not land on the new row that happens to
+    /// carry the same version number.
+    /// </summary>
+    [Fact]
+    public async Task AStaleWriter_CannotWriteOverARowClearedAndWrittenAgain()
+    {
+        var id = View("v:orders:1:customer:aba");
+        var first = new GrainState<CustomerOrders>(Orders("aba", "first"));
+        await _storage.WriteStateAsync(State, id, first);
+        var stale = new GrainState<CustomerOrders>(Orders("aba", "stale")) { ETag = first.ETag, RecordExists = true };
+
+        await _storage.ClearStateAsync(State, id, first);
+        var fresh = new GrainState<CustomerOrders>();
+        await _storage.ReadStateAsync(State, id, fresh);
+        fresh.State = Orders("aba", "fresh");
+        await _storage.WriteStateAsync(State, id, fresh);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync(State, id, stale));
+        var read = new GrainState<CustomerOrders>();
+        await _storage.ReadStateAsync(State, id, read);
+        Assert.Equal("fresh", read.State!.Orders.Single().OrderId);
     }
 
     [Fact]
