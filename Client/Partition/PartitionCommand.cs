@@ -276,6 +276,7 @@ public sealed class PartitionCommand : AsyncCommand<PartitionCommand.Settings>
             var dup = coexistences.Where(c => c.From < settled && c.To > fault.At).ToList();
             var stopped = fault.Stopped.Count == 0 ? "no silo stopped" : $"{string.Join(", ", fault.Stopped)} found themselves declared dead, stopped, and were started again";
             AnsiConsole.WriteLine($"   held {(healed - fault.At).TotalSeconds:0} s; every silo served again {((fault.RecoveredAt ?? healed) - healed).TotalSeconds:0.0} s after the heal; {stopped}");
+            AnsiConsole.WriteLine($"   membership: {Timeline(fault.DeclaredDead, "declared dead")}; processes: {Timeline(fault.Exited, "stopped")} (seconds after the fault began)");
             AnsiConsole.WriteLine($"   served while it held: cut side {Served(during.Where(a => fault.Side.Contains(names[a.Silo])).ToList())}, " +
                                   $"other side {Served(during.Where(a => !fault.Side.Contains(names[a.Silo])).ToList())}; " +
                                   $"from the heal until settled: {Served(after)}");
@@ -314,6 +315,9 @@ public sealed class PartitionCommand : AsyncCommand<PartitionCommand.Settings>
 
         return longest;
     }
+
+    private static string Timeline(IReadOnlyDictionary<string, TimeSpan> events, string what) =>
+        events.Count == 0 ? $"none {what}" : string.Join(", ", events.OrderBy(e => e.Value).Select(e => $"{e.Key} {what} at {e.Value.TotalSeconds:0.0}"));
 
     private static string Served(IReadOnlyList<Attempt> attempts) =>
         attempts.Count == 0 ? "no requests" : $"{100.0 * attempts.Count(a => a.Served) / attempts.Count:0.0} % of {attempts.Count:N0}";

@@ -40,6 +40,12 @@ public sealed record NetworkFault(NetworkFaultKind Kind, string Description, IRe
 
     /// <summary>Silos of the cut side that found themselves declared dead and stopped (and were started again).</summary>
     public List<string> Stopped { get; } = [];
+
+    /// <summary>Per silo (either side), how long after the fault began membership first held it dead.</summary>
+    public Dictionary<string, TimeSpan> DeclaredDead { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per silo (either side), how long after the fault began its process was first seen to have exited.</summary>
+    public Dictionary<string, TimeSpan> Exited { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -108,6 +114,22 @@ public sealed class PartitionFaults(NetworkLab lab, LocalCluster silos, Availabi
 
         progress($"fault: {description}, for {options.CutFor.TotalSeconds:0} s");
         var cutUntil = clock.Now + options.CutFor;
+        using var watching = new CancellationTokenSource();
+        var watch = WatchAsync(fault, watching.Token);
+        try
+        {
+            await HoldAsync(kind, fault, victim, peers, minority, majority, cutUntil, cancellationToken);
+        }
+        finally
+        {
+            await watching.CancelAsync();
+            await watch;
+        }
+    }
+
+    private async Task HoldAsync(NetworkFaultKind kind, NetworkFault fault, string victim, IReadOnlyList<string> peers,
+        IReadOnlyList<string> minority, IReadOnlyList<string> majority, TimeSpan cutUntil, CancellationToken cancellationToken)
+    {
         switch (kind)
         {
             case NetworkFaultKind.Isolate:
@@ -167,6 +189,44 @@ public sealed class PartitionFaults(NetworkLab lab, LocalCluster silos, Availabi
         progress($"every silo serves again, {(fault.RecoveredAt.Value - fault.HealedAt.Value).TotalSeconds:0.0} s after the heal" +
                  (fault.Stopped.Count > 0 ? $" ({string.Join(", ", fault.Stopped)} had found themselves declared dead, stopped, and were started again)" : ""));
         await Task.Delay(options.Settle, cancellationToken);
+    }
+
+    /// <summary>
+    /// While a fault holds and until the cluster has recovered: every 250 ms, which silos membership holds
+    /// dead and which processes have exited, each noted once with its time since the fault began.
+    /// </summary>
+    private async Task WatchAsync(NetworkFault fault, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var dead = await options.DeadSilos(stop);
+                var now = clock.Now - fault.At;
+                foreach (var silo in silos.Silos)
+                {
+                    if (dead.Contains((silo.Endpoint.Host, silo.Endpoint.SiloPort)))
+                    {
+                        fault.DeclaredDead.TryAdd(silo.Endpoint.Name, now);
+                    }
+
+                    if (silo.HasExited)
+                    {
+                        fault.Exited.TryAdd(silo.Endpoint.Name, now);
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // The drill reads membership from outside the lab's faults; a failed read is just a missed sample.
+            }
+        }
     }
 
     /// <summary>
