@@ -494,6 +494,13 @@ public sealed partial class ProjectionRunnerGrain(
         var stuck = new List<string>();
         foreach (var (key, _, error) in failed)
         {
+            if (IsUnreachable(error!))
+            {
+                // Waited for, never skipped: a view that took later events of a stream could not be given the
+                // skipped ones in order again, and would stay short of them for good.
+                continue;
+            }
+
             var rounds = _failingViews[key] = _failingViews.GetValueOrDefault(key) + 1;
             if (rounds >= RoundsBeforeParkingAView)
             {
@@ -570,6 +577,20 @@ public sealed partial class ProjectionRunnerGrain(
     private static ProjectedEvent ToEvent(ParkedEvent p) => new(p.Store, p.Position, 0, p.StreamId, p.Version, p.Type, "", p.ParkedAt);
 
     private static string Describe(Exception ex) => $"{ex.GetType().Name}: {ex.Message}";
+
+    /// <summary>
+    /// The view could not be reached or could not reach its storage (no answer, its silo gone or cut off, its
+    /// database unreachable, another activation's write in the way), as opposed to a view that answered
+    /// with an error of its own. Only the latter is parked after a few rounds.
+    /// </summary>
+    internal static bool IsUnreachable(Exception ex) => ex switch
+    {
+        TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Storage.InconsistentStateException => true,
+        Npgsql.PostgresException => false,
+        Npgsql.NpgsqlException or System.Net.Sockets.SocketException or IOException => true,
+        AggregateException { InnerExceptions.Count: 1 } single => IsUnreachable(single.InnerExceptions[0]),
+        _ => false,
+    };
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
