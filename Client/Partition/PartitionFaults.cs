@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Reliability.Client.Chaos;
 using Reliability.Client.Infrastructure;
 
@@ -42,10 +43,10 @@ public sealed record NetworkFault(NetworkFaultKind Kind, string Description, IRe
     public List<string> Stopped { get; } = [];
 
     /// <summary>Per silo (either side), how long after the fault began membership first held it dead.</summary>
-    public Dictionary<string, TimeSpan> DeclaredDead { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, TimeSpan> DeclaredDead { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Per silo (either side), how long after the fault began its process was first seen to have exited.</summary>
-    public Dictionary<string, TimeSpan> Exited { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, TimeSpan> Exited { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -243,6 +244,8 @@ public sealed class PartitionFaults(NetworkLab lab, LocalCluster silos, Availabi
             {
                 var name = silo.Endpoint.Name;
                 fault.Stopped.Add(name);
+                // The watch may not have sampled it yet, and the restart replaces the process it samples.
+                fault.Exited.TryAdd(name, clock.Now - fault.At);
                 progress($"{name} stopped itself (declared dead during the fault); starting it again");
                 await ChaosFaults.StartAgainAsync(silos, name, progress, cancellationToken);
             }
