@@ -544,10 +544,11 @@ public sealed partial class ProjectionRunnerGrain(
         {
             _statusVersion = (await projectionStore.SaveStatusAsync(Name, live, rebuilding, _statusVersion)).Version;
         }
-        catch (ProjectionFencedException)
+        catch (ProjectionFencedException ex)
         {
             DeactivateOnIdle();
-            throw;
+            // Callers (an operator's rebuild) get an error they can read; the next activation has the status afresh.
+            throw new InvalidOperationException($"{ex.Message} This runner has stepped down; ask again.");
         }
     }
 

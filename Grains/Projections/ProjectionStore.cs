@@ -53,11 +53,14 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
 
     public async Task<(int Live, int? Rebuilding, long Version)> SaveStatusAsync(string projection, int live, int? rebuilding, long expectedVersion)
     {
-        // Version 0 is "no row yet": the insert wins once. After that, only a save over the version read lands.
+        // Version 0 is "no row yet", or a row saved before statuses had versions (the column's default): the
+        // first save over either wins once. After that, only a save over the version read lands.
         await using var command = _source.CreateCommand(expectedVersion == 0
             ? """
               INSERT INTO projection_status (projection, live_generation, rebuilding_generation, version, updated_at) VALUES ($1, $2, $3, 1, now())
-              ON CONFLICT (projection) DO NOTHING
+              ON CONFLICT (projection) DO UPDATE SET live_generation = EXCLUDED.live_generation,
+                  rebuilding_generation = EXCLUDED.rebuilding_generation, version = 1, updated_at = now()
+               WHERE projection_status.version = 0
               """
             : """
               UPDATE projection_status SET live_generation = $2, rebuilding_generation = $3, version = version + 1, updated_at = now()

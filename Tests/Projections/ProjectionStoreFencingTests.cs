@@ -14,11 +14,13 @@ public sealed class ProjectionStoreFencingTests : IAsyncLifetime
 {
     private const string Projection = "orders";
     private PostgresProjectionStore _store = null!;
+    private string _connectionString = null!;
 
     public async Task InitializeAsync()
     {
         var database = new DatabaseOptions { ConnectionString = await TestDatabase.CreateAsync("projection-fencing") };
         await SchemaInstaller.ApplyAsync(StoreCatalog.All.Single(s => s.Name == StoreNames.Projections), database.ConnectionStringFor(StoreNames.Projections), CancellationToken.None);
+        _connectionString = database.ConnectionStringFor(StoreNames.Projections);
         _store = new PostgresProjectionStore(database);
     }
 
@@ -59,6 +61,28 @@ public sealed class ProjectionStoreFencingTests : IAsyncLifetime
 
         Assert.Empty(await _store.LoadCheckpointsAsync(Projection, 1));
         Assert.Equal(70, (await _store.LoadCheckpointsAsync(Projection, 2))["orders"].Position);
+    }
+
+    /// <summary>A status saved before statuses had versions reads as version 0, and the first save over it lands.</summary>
+    [Fact]
+    public async Task AStatusFromBeforeVersions_IsSavedOver_FromVersionZero()
+    {
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO projection_status (projection, live_generation, rebuilding_generation) VALUES ($1, 8, NULL)", connection);
+            insert.Parameters.AddWithValue(Projection);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var legacy = await _store.LoadStatusAsync(Projection);
+        var saved = await _store.SaveStatusAsync(Projection, 8, 9, legacy.Version);
+
+        Assert.Equal((8, (int?)null, 0L), legacy);
+        Assert.Equal((8, (int?)9, 1L), saved);
+        Assert.Equal(saved, await _store.LoadStatusAsync(Projection));
+        await Assert.ThrowsAsync<ProjectionFencedException>(() => _store.SaveStatusAsync(Projection, 9, null, legacy.Version));
     }
 
     [Fact]
