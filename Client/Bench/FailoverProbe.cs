@@ -44,7 +44,7 @@ public sealed class FailoverProbe(IClusterClient client, string keyPrefix, int k
         var lost = new List<string>();
         for (var key = 0; key < keys; key++)
         {
-            var total = (await Counter(key).Get()).Total;
+            var total = await TotalAsync(key);
             var (acknowledged, unknown, _) = _ledger.GetValueOrDefault(key);
             if (total < acknowledged || total > acknowledged + unknown)
             {
@@ -54,6 +54,25 @@ public sealed class FailoverProbe(IClusterClient client, string keyPrefix, int k
 
         return new FailoverResult(victim, onVictim.Count, keys, recovered, recovery,
             _ledger.Values.Sum(v => v.Acknowledged), _ledger.Values.Sum(v => v.Unknown), lost);
+    }
+
+    /// <summary>
+    /// A counter's total, asked again while the cluster still routes the first call to the killed silo (a
+    /// stale directory or gateway entry answers "silo unavailable" once, then is dropped).
+    /// </summary>
+    private async Task<long> TotalAsync(int key)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return (await Counter(key).Get()).Total;
+            }
+            catch (Exception ex) when (attempt < 20 && ex is TimeoutException or OrleansException)
+            {
+                await Task.Delay(250);
+            }
+        }
     }
 
     private string KeyName(int key) => $"{keyPrefix}-{key}";
