@@ -22,22 +22,7 @@ public sealed class SagaInterleavingTests
         var (cluster, database) = await TestClusters.StartAsync("saga-interleave", silos: 1, sagas: SagaClusterFixture.FastOptions(),
             configureSilo: silo => silo.Services.AddSingleton<ISagaStore>(sp => gated.Wrap(new PostgresSagaStore(sp.GetRequiredService<DatabaseOptions>()))));
         await using var _ = cluster;
-        var (alice, bob) = ($"a-{Guid.NewGuid():N}"[..16], $"b-{Guid.NewGuid():N}"[..16]);
-        await cluster.Client.GetGrain<IAccountGrain>(alice).Open("open", 100m);
-        await cluster.Client.GetGrain<IAccountGrain>(bob).Open("open", 0m);
-        var sagaId = $"transfer-{Guid.NewGuid():N}";
-
-        // A saga whose debit went through and whose payment record waits out a long backoff.
-        var machine = new SagaMachine(SagaClusterFixture.FastOptions());
-        var now = DateTimeOffset.UtcNow;
-        var state = machine.Start(sagaId, SagaDefinitions.Transfer(sagaId, alice, bob, 10m), now) with
-        {
-            Cursor = 1,
-            Attempt = 1,
-            NextAttemptAt = now + TimeSpan.FromHours(1),
-        };
-        await cluster.Client.GetGrain<IAccountGrain>(alice).Debit(SagaMachine.CommandId(sagaId, 0, compensation: false), 10m, sagaId);
-        await new PostgresSagaStore(database).InsertAsync(state);
+        var (sagaId, alice, bob, _) = await WaitingTransferAsync(cluster.Client, new PostgresSagaStore(database));
         var saga = cluster.Client.GetGrain<ISagaGrain>(sagaId);
 
         // The cancel's load is held; the read starts a load of its own meanwhile (load, load).
@@ -75,32 +60,41 @@ public sealed class SagaInterleavingTests
     {
         var (cluster, database) = await TestClusters.StartAsync("saga-stale-cancel", silos: 1, sagas: SagaClusterFixture.FastOptions());
         await using var _ = cluster;
-        var (alice, bob) = ($"a-{Guid.NewGuid():N}"[..16], $"b-{Guid.NewGuid():N}"[..16]);
-        await cluster.Client.GetGrain<IAccountGrain>(alice).Open("open", 100m);
-        await cluster.Client.GetGrain<IAccountGrain>(bob).Open("open", 0m);
-        var sagaId = $"transfer-{Guid.NewGuid():N}";
-        var machine = new SagaMachine(SagaClusterFixture.FastOptions());
-        var now = DateTimeOffset.UtcNow;
-        var waiting = machine.Start(sagaId, SagaDefinitions.Transfer(sagaId, alice, bob, 10m), now) with
-        {
-            Cursor = 1,
-            Attempt = 1,
-            NextAttemptAt = now + TimeSpan.FromHours(1),
-        };
-        await cluster.Client.GetGrain<IAccountGrain>(alice).Debit(SagaMachine.CommandId(sagaId, 0, compensation: false), 10m, sagaId);
         var store = new PostgresSagaStore(database);
-        await store.InsertAsync(waiting);
+        var (sagaId, alice, bob, waiting) = await WaitingTransferAsync(cluster.Client, store);
         var saga = cluster.Client.GetGrain<ISagaGrain>(sagaId);
         Assert.NotNull(await saga.Get());
 
         // The other activation writes: the saga's next attempt moved (version 1 → 2).
-        await store.UpdateAsync(waiting with { NextAttemptAt = now + TimeSpan.FromHours(2) }, 1);
+        await store.UpdateAsync(waiting with { NextAttemptAt = waiting.NextAttemptAt + TimeSpan.FromHours(1) }, 1);
 
         Assert.True(await saga.Cancel("cancelled during a partition"));
         var finished = await new SagaWaiter(cluster.Client).WaitAsync(sagaId, TimeSpan.FromSeconds(15));
         Assert.Equal(SagaStatus.Compensated, finished.Status);
         Assert.Equal(100m, (await cluster.Client.GetGrain<IAccountGrain>(alice).Get()).Balance);
         Assert.Equal(0m, (await cluster.Client.GetGrain<IAccountGrain>(bob).Get()).Balance);
+    }
+
+    /// <summary>
+    /// Two accounts (100 and 0) and, written straight to the store, a transfer of 10 between them whose
+    /// debit went through and whose payment record waits out a long backoff.
+    /// </summary>
+    private static async Task<(string SagaId, string Alice, string Bob, SagaState Waiting)> WaitingTransferAsync(IClusterClient client, ISagaStore store)
+    {
+        var (alice, bob) = ($"a-{Guid.NewGuid():N}"[..16], $"b-{Guid.NewGuid():N}"[..16]);
+        await client.GetGrain<IAccountGrain>(alice).Open("open", 100m);
+        await client.GetGrain<IAccountGrain>(bob).Open("open", 0m);
+        var sagaId = $"transfer-{Guid.NewGuid():N}";
+        var now = DateTimeOffset.UtcNow;
+        var waiting = new SagaMachine(SagaClusterFixture.FastOptions()).Start(sagaId, SagaDefinitions.Transfer(sagaId, alice, bob, 10m), now) with
+        {
+            Cursor = 1,
+            Attempt = 1,
+            NextAttemptAt = now + TimeSpan.FromHours(1),
+        };
+        await client.GetGrain<IAccountGrain>(alice).Debit(SagaMachine.CommandId(sagaId, 0, compensation: false), 10m, sagaId);
+        await store.InsertAsync(waiting);
+        return (sagaId, alice, bob, waiting);
     }
 
     /// <summary>The real store, whose loads and updates can be held after (loads) or before (updates) they run, and released one by one.</summary>
