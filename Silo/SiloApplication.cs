@@ -50,6 +50,8 @@ public static class SiloApplication
         app.MapIdempotencyClaims();
         app.MapSagas();
         app.MapProjections();
+        app.MapStreams();
+        app.MapScriptProjections();
         app.MapToolkitGateway();
         app.MapToolkitRateLimitService();
         app.MapDrills();

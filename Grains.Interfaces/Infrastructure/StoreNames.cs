@@ -38,4 +38,23 @@ public static class StoreNames
 
     /// <summary>The four event-sourced services, each with an event table of its own.</summary>
     public static readonly IReadOnlyList<string> EventStores = [Orders, Inventory, Payments, Accounts];
+
+    /// <summary>Names no open store may take: every store of the toolkit, and PostgreSQL's own schemas.</summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Cluster, Diagnostics, RateLimiting, Idempotency, Carts, Sagas, Orders, Inventory, Payments, Accounts, Projections,
+        "public", "information_schema", "pg_catalog", "pg_toast",
+    };
+
+    /// <summary>
+    /// An open store's name: 2 to 40 lower-case letters, digits and underscores, starting with a letter
+    /// (it names the store's schema), and not reserved.
+    /// </summary>
+    public static bool IsValidOpenStore(string? name) =>
+        name is { Length: >= 2 and <= 40 } && name[0] is >= 'a' and <= 'z'
+        && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')
+        && !name.StartsWith("pg_", StringComparison.Ordinal) && !Reserved.Contains(name);
+
+    /// <summary>A store that holds events: a built-in service's, or (by its name) an open one.</summary>
+    public static bool IsEventStore(string? name) => name is not null && (EventStores.Contains(name) || IsValidOpenStore(name));
 }

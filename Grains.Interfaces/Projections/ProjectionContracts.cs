@@ -33,7 +33,7 @@ public sealed record ConsistencyToken(string Store, long Position)
     {
         token = null;
         var parts = text?.Split(':') ?? [];
-        if (parts.Length == 2 && StoreNames.EventStores.Contains(parts[0]) && long.TryParse(parts[1], out var position) && position > 0)
+        if (parts.Length == 2 && StoreNames.IsEventStore(parts[0]) && long.TryParse(parts[1], out var position) && position > 0)
         {
             token = new ConsistencyToken(parts[0], position);
         }
@@ -95,7 +95,8 @@ public sealed record ViewCheck(int Generation, bool Applied, bool Rebuilding);
 /// <summary>
 /// A projection's health: where it is in each source, how far behind, its last error, its parked events,
 /// and the silo its runner is on. <see cref="EventsApplied"/> and <see cref="RebuildApplied"/> count since
-/// the runner's activation started.
+/// the runner's activation started. A JavaScript projection also names the script version of each
+/// generation, and why a new version is held back from going live (it parked events), if it is.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("projections.status")]
 public sealed record ProjectionStatus(
@@ -109,7 +110,10 @@ public sealed record ProjectionStatus(
     string? LastError,
     DateTimeOffset? LastErrorAt,
     long Parked,
-    string Silo)
+    string Silo,
+    int? LiveVersion = null,
+    int? RebuildVersion = null,
+    string? Held = null)
 {
     public ProjectionPhase Phase => RebuildingGeneration is null ? ProjectionPhase.Live : ProjectionPhase.Rebuilding;
 }
@@ -143,6 +147,12 @@ public interface IProjectionRunnerGrain : IGrainWithStringKey
 
     /// <summary>Starts a rebuild into a new generation; queries keep the old one until the new one has caught up.</summary>
     Task<ProjectionStatus> Rebuild();
+
+    /// <summary>
+    /// A JavaScript projection reads its newest script version and starts building it beside the live one
+    /// if it is neither live nor being built (what a registration calls); a built-in one only answers its status.
+    /// </summary>
+    Task<ProjectionStatus> Refresh();
 
     /// <summary>Applies parked events again (after a fix) and says how many went through.</summary>
     Task<int> ReplayParked();

@@ -100,6 +100,13 @@ public static class ViewKeys
     /// <summary>The id inside a view grain's key: <c>v:orders:3:order:42</c> → <c>42</c>.</summary>
     public static string IdOf(string grainKey) => grainKey.Split(':', 5)[4];
 
+    /// <summary>The projection and generation in a view grain's key: <c>v:orders:3:order:42</c> → (orders, 3).</summary>
+    public static (string Projection, int Generation) ProjectionAndGenerationOf(string grainKey)
+    {
+        var parts = grainKey.Split(':', 4);
+        return (parts[1], int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The key of another view of the same projection and generation: <c>v:orders:3:order:42</c>, <c>customer:7</c> → <c>v:orders:3:customer:7</c>.</summary>
     public static string Sibling(string grainKey, string key)
     {

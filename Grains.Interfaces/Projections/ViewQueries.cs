@@ -28,6 +28,18 @@ public static class ViewQueries
         grains.ReadAsync(ProjectionNames.Totals, after, wait,
             async generation => (ShopTotals?)await grains.GetGrain<IShopTotalsViewGrain>(ViewKeys.Of(ProjectionNames.Totals, generation, ViewKeys.TotalsKey)).Get());
 
+    /// <summary>One view of a JavaScript projection, by its partition key (the script's <c>partitionBy</c>), with the generation it came from.</summary>
+    public static async Task<(ViewRead<ScriptView> Read, int Generation)> ReadScriptViewAsync(this IGrainFactory grains, string projection, string key, ImmutableArray<ConsistencyToken> after, TimeSpan wait)
+    {
+        var generation = 0;
+        var read = await grains.ReadAsync(projection, after, wait, g =>
+        {
+            generation = g;
+            return grains.GetGrain<IScriptViewGrain>(ViewKeys.Of(projection, g, key)).Get();
+        });
+        return (read, generation);
+    }
+
     private static async Task<ViewRead<T>> ReadAsync<T>(this IGrainFactory grains, string projection, ImmutableArray<ConsistencyToken> after, TimeSpan wait, Func<int, Task<T?>> read)
         where T : class
     {

@@ -14,6 +14,7 @@ public static class SqlScripts
     public const string Projections = "60-projections.sql";
     public const string Idempotency = "70-idempotency.sql";
     public const string ActivationProbes = "80-activation-probes.sql";
+    public const string OpenProjections = "90-open-projections.sql";
 
     private static readonly ConcurrentDictionary<string, string> Cache = new();
 

@@ -16,9 +16,13 @@ public static class StoreCatalog
         new(StoreNames.Carts, GrainState, IsGrainStorage: true),
         new(StoreNames.Sagas, [SqlScripts.Sagas], IsGrainStorage: false),
         // Views are grain state too, but in a table of their own, written in batches (ViewStateStorage).
-        new(StoreNames.Projections, [SqlScripts.Projections], IsGrainStorage: false),
+        // The list of open event stores and the JavaScript projections' scripts sit beside the projections' own tables.
+        new(StoreNames.Projections, [SqlScripts.Projections, SqlScripts.OpenProjections], IsGrainStorage: false),
         .. StoreNames.EventStores.Select(name => new StoreDefinition(name, [SqlScripts.EventStore], IsGrainStorage: false)),
     ];
+
+    /// <summary>An event store another service appends to over HTTP: the built-in services' event schema, in a schema of its own.</summary>
+    public static StoreDefinition OpenStore(string name) => new(name, [SqlScripts.EventStore], IsGrainStorage: false);
 
     public static IEnumerable<StoreDefinition> GrainStorage => All.Where(s => s.IsGrainStorage);
 }

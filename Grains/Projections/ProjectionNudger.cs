@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Reliability.Projections;
 
-/// <summary>Told by event-sourced grains that their store has new events, so the projections reading it run now rather than at their next poll.</summary>
+/// <summary>Told by event-sourced grains (and by appends over HTTP) that their store has new events, so the projections reading it run now rather than at their next poll.</summary>
 public interface IProjectionNudger
 {
     void Appended(string store);
@@ -14,10 +14,11 @@ public interface IProjectionNudger
 /// nudge, so a burst of appends costs the runner a handful of messages, and an append never waits on it.
 /// A lost nudge costs at most the runners' poll interval.
 /// </summary>
-public sealed class ProjectionNudger(IGrainFactory grains) : BackgroundService, IProjectionNudger
+public sealed class ProjectionNudger(IGrainFactory grains, Scripts.OpenCatalog catalog) : BackgroundService, IProjectionNudger
 {
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly int[] _flags = new int[ProjectionDefinitions.All.Count];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _scripts = new(StringComparer.Ordinal);
 
     public void Appended(string store)
     {
@@ -27,6 +28,11 @@ public sealed class ProjectionNudger(IGrainFactory grains) : BackgroundService, 
             {
                 Volatile.Write(ref _flags[i], 1);
             }
+        }
+
+        foreach (var script in catalog.ReadersOf(store))
+        {
+            _scripts[script] = true;
         }
 
         _signal.Writer.TryWrite(true);
@@ -44,6 +50,14 @@ public sealed class ProjectionNudger(IGrainFactory grains) : BackgroundService, 
                     if (Interlocked.Exchange(ref _flags[i], 0) == 1)
                     {
                         Send(ProjectionDefinitions.All[i].Name);
+                    }
+                }
+
+                foreach (var script in _scripts.Keys)
+                {
+                    if (_scripts.TryRemove(script, out _))
+                    {
+                        Send(script);
                     }
                 }
             }

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
+using Reliability.Projections.Scripts;
 using Reliability.Services.EventStore;
 
 namespace Reliability.Projections;
@@ -21,10 +22,16 @@ namespace Reliability.Projections;
 /// A rebuild reads into a new generation of views beside the live one; when it has caught up, the
 /// status row switches to it in one write and the old generation's rows are deleted.
 /// </para>
+/// <para>
+/// A JavaScript projection's generations each carry the script version they are built with. The runner
+/// converges on the newest version: a new version is built as a rebuild beside the live one and cut over
+/// only if it parked nothing, so a broken script never replaces a working view.
+/// </para>
 /// </summary>
 public sealed partial class ProjectionRunnerGrain(
     IEventStores stores,
     IProjectionStore projectionStore,
+    OpenCatalog catalog,
     IOptions<ProjectionOptions> options,
     ProjectionMetrics metrics,
     ILocalSiloDetails silo,
@@ -46,7 +53,10 @@ public sealed partial class ProjectionRunnerGrain(
 
     private readonly Dictionary<string, int> _failingViews = new(StringComparer.Ordinal);
     private readonly LagWindow _lag = new(TimeSpan.FromSeconds(30));
-    private ProjectionDefinition _definition = null!;
+    private readonly List<Generation> _abandoned = [];
+    private string _name = "";
+    private ProjectionDefinition? _builtIn;
+    private string? _held;
     private Generation _live = null!;
     private Generation? _rebuild;
     private Task? _pump;
@@ -62,13 +72,17 @@ public sealed partial class ProjectionRunnerGrain(
     private long _parked;
     private long _statusVersion;
 
-    private string Name => _definition.Name;
+    private string Name => _name;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var key = this.GetPrimaryKeyString();
-        _definition = ProjectionDefinitions.Find(key)
-            ?? throw new ArgumentException($"There is no projection '{key}'; there are {string.Join(", ", ProjectionNames.All)}.");
+        _name = this.GetPrimaryKeyString();
+        _builtIn = ProjectionDefinitions.Find(_name);
+        if (_builtIn is null && await catalog.FindAsync(_name) is null)
+        {
+            throw new ArgumentException($"There is no projection '{_name}'; the built-in ones are {string.Join(", ", ProjectionNames.All)}, and no script of that name is registered.");
+        }
+
         var (live, rebuilding, version) = await projectionStore.LoadStatusAsync(Name);
         _statusVersion = version;
         _live = await LoadGenerationAsync(live);
@@ -83,6 +97,10 @@ public sealed partial class ProjectionRunnerGrain(
             new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.PollInterval) { KeepAlive = true, Interleave = true });
         _backlog = this.RegisterGrainTimer(ReportBacklogAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), BacklogPeriod));
         LogStarted(Name, silo.Name, _live.Number, _rebuild?.Number);
+        if (_builtIn is null)
+        {
+            await ConvergeAsync();
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -119,7 +137,7 @@ public sealed partial class ProjectionRunnerGrain(
         var targets = new List<(string Store, StoreCursor Cursor)>();
         foreach (var token in tokens.IsDefault ? [] : tokens)
         {
-            if (!_definition.Sources.Contains(token.Store))
+            if (!_live.Definition.Sources.Contains(token.Store))
             {
                 continue;
             }
@@ -159,14 +177,14 @@ public sealed partial class ProjectionRunnerGrain(
         var now = time.GetUtcNow();
         var sources = await SourcesAsync(now);
         return new ProjectionStatus(Name, _live.Number, _rebuild?.Number, sources, _live.Applied, _rebuild?.Applied ?? 0,
-            _lag.Summarize(now), _lastError, _lastErrorAt, _parked, silo.Name);
+            _lag.Summarize(now), _lastError, _lastErrorAt, _parked, silo.Name, _live.ScriptVersion, _rebuild?.ScriptVersion, _held);
     }
 
     /// <summary>Each source's checkpoint and what the live generation (and a rebuild) has left of it.</summary>
     private async Task<ImmutableArray<SourceStatus>> SourcesAsync(DateTimeOffset now)
     {
         var sources = ImmutableArray.CreateBuilder<SourceStatus>();
-        foreach (var store in _definition.Sources)
+        foreach (var store in _live.Definition.Sources.Union(_rebuild?.Definition.Sources ?? []))
         {
             var source = stores.For(store);
             var (behind, oldest) = await source.BacklogAsync(_live.CursorOf(store));
@@ -202,17 +220,72 @@ public sealed partial class ProjectionRunnerGrain(
 
     public async Task<ProjectionStatus> Rebuild()
     {
-        if (_rebuild is null)
+        if (_builtIn is not null)
         {
-            var number = _live.Number + 1;
-            await projectionStore.DropGenerationAsync(Name, number);
-            await SaveStatusAsync(_live.Number, number);
-            _rebuild = new Generation(number, []);
-            LogRebuildStarted(Name, number);
-            Kick();
+            if (_rebuild is null)
+            {
+                await StartRebuildAsync(null);
+            }
+        }
+        else if (await catalog.LatestAsync(Name) is { } latest && (_rebuild is null || _rebuild.ScriptVersion != latest.Version))
+        {
+            // A rebuild of an older script version gives way to one of the newest.
+            await StartRebuildAsync(latest);
         }
 
         return await GetStatus();
+    }
+
+    public async Task<ProjectionStatus> Refresh()
+    {
+        if (_builtIn is null)
+        {
+            await ConvergeAsync();
+        }
+
+        return await GetStatus();
+    }
+
+    /// <summary>A JavaScript projection whose newest version is neither live nor being built starts building it.</summary>
+    private async Task ConvergeAsync()
+    {
+        try
+        {
+            if (await catalog.LatestAsync(Name) is { } latest && (_rebuild?.ScriptVersion ?? _live.ScriptVersion) < latest.Version)
+            {
+                await StartRebuildAsync(latest);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            (_lastError, _lastErrorAt) = ($"could not start building the newest script version: {Describe(ex)}", time.GetUtcNow());
+        }
+    }
+
+    /// <summary>
+    /// Starts a rebuild into a fresh generation number (never one used before, so no view of an abandoned
+    /// rebuild is mistaken for one of this). A rebuild already running is abandoned; its rows are dropped
+    /// by the pump once no round of it is in flight.
+    /// </summary>
+    private async Task StartRebuildAsync(ScriptProjection? script)
+    {
+        var number = Math.Max(_live.Number, _rebuild?.Number ?? 0) + 1;
+        await projectionStore.DropGenerationAsync(Name, number);
+        if (script is not null)
+        {
+            await catalog.AssignAsync(Name, number, script.Version);
+        }
+
+        await SaveStatusAsync(_live.Number, number);
+        if (_rebuild is { } abandoned)
+        {
+            _abandoned.Add(abandoned);
+        }
+
+        _rebuild = new Generation(number, [], script is null ? _builtIn! : DefinitionOf(script), script?.Version);
+        _held = null;
+        LogRebuildStarted(Name, number);
+        Kick();
     }
 
     public async Task<int> ReplayParked()
@@ -246,8 +319,8 @@ public sealed partial class ProjectionRunnerGrain(
     {
         try
         {
-            var key = _definition.Route(e);
-            return key is null || await _definition.View(GrainFactory, ViewKeys.Of(Name, _live.Number, key)).Replay(e)
+            var key = _live.Definition.Route(e);
+            return key is null || await _live.Definition.View(GrainFactory, ViewKeys.Of(Name, _live.Number, key)).Replay(e)
                 ? null
                 : "the view cannot apply it: its fold still fails, or later events of its stream were applied since (rebuild the projection instead)";
         }
@@ -281,14 +354,22 @@ public sealed partial class ProjectionRunnerGrain(
                 var more = true;
                 while (more)
                 {
+                    await DropAbandonedAsync();
                     more = await RoundAsync(_live, options.Value.LiveBatch, live: true);
                     if (_rebuild is { } rebuild)
                     {
                         var rebuildMore = await RoundAsync(rebuild, options.Value.RebuildBatch, live: false);
-                        if (!rebuildMore)
+                        if (!rebuildMore && ReferenceEquals(rebuild, _rebuild))
                         {
                             await SavedAsync();
-                            await CutOverAsync(rebuild);
+                            if (await MayCutOverAsync(rebuild))
+                            {
+                                await CutOverAsync(rebuild);
+                                if (_builtIn is null)
+                                {
+                                    await ConvergeAsync();
+                                }
+                            }
                         }
 
                         more |= rebuildMore;
@@ -339,7 +420,7 @@ public sealed partial class ProjectionRunnerGrain(
     /// </summary>
     private async Task<bool> RoundAsync(Generation generation, int batch, bool live)
     {
-        var sources = _definition.Sources;
+        var sources = generation.Definition.Sources;
         var reads = await Task.WhenAll(sources.Select(store => stores.For(store).ReadAfterAsync(generation.CursorOf(store), batch)));
         await SavedAsync();
         var count = reads.Sum(r => r.Count);
@@ -351,6 +432,12 @@ public sealed partial class ProjectionRunnerGrain(
         using (var span = StartApplySpan(reads, live))
         {
             await DeliverAsync(generation, reads.SelectMany(r => r));
+        }
+
+        if (!live && !ReferenceEquals(generation, _rebuild))
+        {
+            // Abandoned while its round ran (a newer script version): its checkpoint no longer matters.
+            return false;
         }
 
         var moved = new Dictionary<string, StoreCursor>(StringComparer.Ordinal);
@@ -431,7 +518,7 @@ public sealed partial class ProjectionRunnerGrain(
             string? key;
             try
             {
-                key = _definition.Route(e);
+                key = generation.Definition.Route(e);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -456,7 +543,7 @@ public sealed partial class ProjectionRunnerGrain(
             await gate.WaitAsync();
             try
             {
-                var failures = await _definition.View(GrainFactory, ViewKeys.Of(Name, generation.Number, pair.Key)).Apply([.. pair.Value], _epoch);
+                var failures = await generation.Definition.View(GrainFactory, ViewKeys.Of(Name, generation.Number, pair.Key)).Apply([.. pair.Value], _epoch);
                 return (pair.Key, Failures: failures, Error: (Exception?)null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -556,7 +643,7 @@ public sealed partial class ProjectionRunnerGrain(
     {
         var retired = _live;
         await SaveStatusAsync(rebuilt.Number, null);
-        (_live, _rebuild) = (rebuilt, null);
+        (_live, _rebuild, _held) = (rebuilt, null, null);
         _parked = await projectionStore.CountParkedAsync(Name, rebuilt.Number);
         var advanced = _advanced;
         _advanced = NewSignal();
@@ -573,7 +660,75 @@ public sealed partial class ProjectionRunnerGrain(
         }
     }
 
-    private async Task<Generation> LoadGenerationAsync(int number) => new(number, await projectionStore.LoadCheckpointsAsync(Name, number));
+    private async Task<Generation> LoadGenerationAsync(int number)
+    {
+        var cursors = await projectionStore.LoadCheckpointsAsync(Name, number);
+        if (_builtIn is not null)
+        {
+            return new Generation(number, cursors, _builtIn, null);
+        }
+
+        var script = await catalog.ForGenerationAsync(Name, number);
+        if (script is null)
+        {
+            // A projection's first generation, before its first round: it is built with the newest version.
+            script = await catalog.LatestAsync(Name) ?? throw new InvalidOperationException($"Projection '{Name}' has no script.");
+            await catalog.AssignAsync(Name, number, script.Version);
+        }
+
+        return new Generation(number, cursors, DefinitionOf(script), script.Version);
+    }
+
+    private static ProjectionDefinition DefinitionOf(ScriptProjection script) =>
+        new(script.Name, script.Stores, script.Route, (grains, key) => grains.GetGrain<IScriptViewGrain>(key));
+
+    /// <summary>
+    /// A rebuild that has caught up may go live, unless it builds a new script version and parked events:
+    /// then the working view stays live and the new version waits (its parked events say why) for a fixed one.
+    /// </summary>
+    private async Task<bool> MayCutOverAsync(Generation rebuilt)
+    {
+        if (_builtIn is not null || rebuilt.ScriptVersion == _live.ScriptVersion)
+        {
+            return true;
+        }
+
+        var parked = await projectionStore.CountParkedAsync(Name, rebuilt.Number);
+        if (parked == 0)
+        {
+            return true;
+        }
+
+        var first = (await projectionStore.ListParkedAsync(Name, rebuilt.Number, 1)).FirstOrDefault();
+        var held = $"version {rebuilt.ScriptVersion} is held back, version {_live.ScriptVersion} stays live: {parked} events are parked in its rebuild"
+            + (first is null ? "" : $", e.g. {first.Store}:{first.Position} ({first.Type}): {first.Error}");
+        if (held != _held)
+        {
+            _held = held;
+            LogHeld(Name, held);
+        }
+
+        return false;
+    }
+
+    /// <summary>Drops the rows of rebuilds given up for a newer version, now that no round of theirs runs.</summary>
+    private async Task DropAbandonedAsync()
+    {
+        while (_abandoned.Count > 0)
+        {
+            var abandoned = _abandoned[0];
+            try
+            {
+                await projectionStore.DropGenerationAsync(Name, abandoned.Number);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogDropFailed(Name, abandoned.Number, ex.Message);
+            }
+
+            _abandoned.RemoveAt(0);
+        }
+    }
 
     private static ProjectedEvent ToEvent(ParkedEvent p) => new(p.Store, p.Position, 0, p.StreamId, p.Version, p.Type, "", p.ParkedAt);
 
@@ -595,9 +750,14 @@ public sealed partial class ProjectionRunnerGrain(
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed class Generation(int number, Dictionary<string, StoreCursor> cursors)
+    private sealed class Generation(int number, Dictionary<string, StoreCursor> cursors, ProjectionDefinition definition, int? scriptVersion)
     {
         public int Number { get; } = number;
+
+        /// <summary>Its sources, routing and views (for a JavaScript projection, those of its script version).</summary>
+        public ProjectionDefinition Definition { get; } = definition;
+
+        public int? ScriptVersion { get; } = scriptVersion;
 
         public Dictionary<string, StoreCursor> Cursors { get; } = cursors;
 
@@ -611,6 +771,9 @@ public sealed partial class ProjectionRunnerGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: rebuilding into generation {Generation}")]
     private partial void LogRebuildStarted(string projection, int generation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projection {Projection}: {Held}")]
+    private partial void LogHeld(string projection, string held);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection}: generation {Generation} caught up after {Events} events and is now live")]
     private partial void LogCutOver(string projection, int generation, long events);

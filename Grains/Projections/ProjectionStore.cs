@@ -37,6 +37,12 @@ public interface IProjectionStore
 
     /// <summary>Forgets a retired generation: its checkpoints, its parked events, and its views' rows.</summary>
     Task DropGenerationAsync(string projection, int generation);
+
+    /// <summary>
+    /// The keys of a generation's views that start with <paramref name="prefix"/>, after <paramref name="after"/>,
+    /// in order; throws <see cref="NotSupportedException"/> where views are not kept in a table (Localhost mode).
+    /// </summary>
+    Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit);
 }
 
 public sealed class PostgresProjectionStore(DatabaseOptions database) : IProjectionStore, IAsyncDisposable
@@ -205,6 +211,24 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
     }
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    public async Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit)
+    {
+        var keyPrefix = ViewKeys.Of(projection, generation, "");
+        await using var command = _source.CreateCommand(
+            "SELECT grain_key FROM view_states WHERE grain_key > $1 AND left(grain_key, length($2)) = $2 ORDER BY grain_key LIMIT $3");
+        command.Parameters.AddWithValue(keyPrefix + (after ?? ""));
+        command.Parameters.AddWithValue(keyPrefix + prefix);
+        command.Parameters.AddWithValue(limit);
+        await using var reader = await command.ExecuteReaderAsync();
+        var keys = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            keys.Add(reader.GetString(0)[keyPrefix.Length..]);
+        }
+
+        return keys;
+    }
 }
 
 /// <summary>The same in memory, for Localhost mode.</summary>
@@ -270,4 +294,7 @@ public sealed class InMemoryProjectionStore : IProjectionStore
 
         return Task.CompletedTask;
     }
+
+    public Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit) =>
+        throw new NotSupportedException("Listing views needs PostgreSQL: in Localhost mode views live in grain memory only.");
 }

@@ -2,13 +2,15 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
 using Reliability.Projections;
+using Reliability.Projections.Scripts;
 
 namespace Reliability.Silo.Hosting;
 
 public static class ProjectionHosting
 {
     /// <summary>
-    /// The projection runners' store (checkpoints, generations, parked events), the per-silo nudger, and a
+    /// The projection runners' store (checkpoints, generations, parked events), the catalog of open stores
+    /// and JavaScript projections, the per-silo nudger, and a
     /// start of every runner from every silo. PostgreSQL when configured, memory otherwise. Safe to call twice.
     /// </summary>
     public static ISiloBuilder AddProjections(this ISiloBuilder silo, ProjectionOptions? options = null)
@@ -27,6 +29,21 @@ public static class ProjectionHosting
         services.AddSingleton<IProjectionStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Projections)
             ? new PostgresProjectionStore(sp.GetRequiredService<DatabaseOptions>())
             : new InMemoryProjectionStore());
+        services.AddSingleton<IOpenCatalogStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Projections)
+            ? new PostgresOpenCatalogStore(sp.GetRequiredService<DatabaseOptions>())
+            : new InMemoryOpenCatalogStore(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var database = sp.GetRequiredService<DatabaseOptions>();
+            return new OpenCatalog(
+                sp.GetRequiredService<IOpenCatalogStore>(),
+                // An open store's events get the built-in services' event table, in the store's own schema or database.
+                (store, cancellationToken) => database.IsConfigured(store)
+                    ? SchemaInstaller.ApplyAsync(StoreCatalog.OpenStore(store), database.ConnectionStringFor(store), cancellationToken)
+                    : Task.CompletedTask,
+                sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<StreamIngestion>();
         services.AddSingleton<ProjectionMetrics>();
         services.AddSingleton<ProjectionNudger>();
         services.AddSingleton<IProjectionNudger>(sp => sp.GetRequiredService<ProjectionNudger>());

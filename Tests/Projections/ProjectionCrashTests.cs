@@ -127,6 +127,9 @@ public sealed class ProjectionCrashTests
             public Task UnparkAsync(string projection, int generation, string store, long position) => inner.UnparkAsync(projection, generation, store, position);
 
             public Task DropGenerationAsync(string projection, int generation) => inner.DropGenerationAsync(projection, generation);
+
+            public Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit) =>
+                inner.ListViewKeysAsync(projection, generation, prefix, after, limit);
         }
     }
 }

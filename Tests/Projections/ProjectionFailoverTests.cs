@@ -106,6 +106,9 @@ public sealed class ProjectionFailoverTests(ITestOutputHelper output)
 
         public Task DropGenerationAsync(string projection, int generation) => Dead() ?? inner.DropGenerationAsync(projection, generation);
 
+        public Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit) =>
+            inner.ListViewKeysAsync(projection, generation, prefix, after, limit);
+
         private Task? Dead() => _dead ? Task.FromException(new IOException("the process died")) : null;
     }
 }

@@ -67,9 +67,14 @@ public interface IEventStore
     /// <summary>
     /// Appends at <paramref name="expectedVersion"/> + 1 …; throws <see cref="ConcurrencyConflictException"/> if the
     /// stream moved, <see cref="DuplicateCommandException"/> if the first event's command wrote to it before.
-    /// Only the first event of an append carries its command id.
+    /// Only the first event of an append carries its command id, unless <paramref name="idOnEveryEvent"/>: then
+    /// every event carries its own (events appended over HTTP each have a client id), and an append that
+    /// repeats any of them throws <see cref="DuplicateCommandException"/>.
     /// </summary>
-    Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default);
+    Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default, bool idOnEveryEvent = false);
+
+    /// <summary>The stream's version: its number of events, 0 for a stream with none.</summary>
+    Task<int> StreamVersionAsync(string streamId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The event store of each service, by store name.</summary>

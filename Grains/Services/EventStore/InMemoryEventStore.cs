@@ -90,7 +90,15 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
 
     private ProjectedEvent Project(RecordedEvent e) => new(name, e.Position, (ulong)e.Position, e.StreamId, e.Version, e.Type, e.Payload, e.RecordedAt);
 
-    public Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
+    public Task<int> StreamVersionAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_streams.TryGetValue(streamId, out var stream) ? stream.Count : 0);
+        }
+    }
+
+    public Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default, bool idOnEveryEvent = false)
     {
         lock (_gate)
         {
@@ -100,15 +108,18 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
                 throw new ConcurrencyConflictException(streamId, expectedVersion);
             }
 
-            if (events[0].CommandId is { } commandId && stream.Exists(e => e.CommandId == commandId))
+            foreach (var e in idOnEveryEvent ? events : events.Take(1))
             {
-                throw new DuplicateCommandException(streamId, commandId);
+                if (e.CommandId is { } commandId && stream.Exists(s => s.CommandId == commandId))
+                {
+                    throw new DuplicateCommandException(streamId, commandId);
+                }
             }
 
             var positions = new List<long>();
             foreach (var (e, i) in events.Select((e, i) => (e, i)))
             {
-                var recorded = new RecordedEvent(_all.Count + 1, streamId, stream.Count + 1, e.Type, e.Payload, i == 0 ? e.CommandId : null, time.GetUtcNow());
+                var recorded = new RecordedEvent(_all.Count + 1, streamId, stream.Count + 1, e.Type, e.Payload, i == 0 || idOnEveryEvent ? e.CommandId : null, time.GetUtcNow());
                 stream.Add(recorded);
                 _all.Add(recorded);
                 positions.Add(recorded.Position);

@@ -68,7 +68,14 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default)
+    public async Task<int> StreamVersionAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        await using var command = source.CreateCommand("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1");
+        command.Parameters.AddWithValue(streamId);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<AppendResult> AppendAsync(string streamId, int expectedVersion, IReadOnlyList<EventData> events, CancellationToken cancellationToken = default, bool idOnEveryEvent = false)
     {
         await using var command = source.CreateCommand(
             """
@@ -80,7 +87,7 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
         command.Parameters.AddWithValue(expectedVersion);
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Type).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = events.Select((e, i) => i == 0 ? e.CommandId : null).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = events.Select((e, i) => i == 0 || idOnEveryEvent ? e.CommandId : null).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)Activity.Current?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar });
         var positions = new List<long>(events.Count);
         try

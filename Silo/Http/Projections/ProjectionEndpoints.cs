@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Reliability.Projections;
+using Reliability.Projections.Scripts;
 
 namespace Reliability.Silo.Http.Projections;
 
@@ -13,8 +14,6 @@ namespace Reliability.Silo.Http.Projections;
 /// </summary>
 public static class ProjectionEndpoints
 {
-    private static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(5);
-
     public static WebApplication MapProjections(this WebApplication app)
     {
         var views = app.MapGroup("/api").WithTags("Views");
@@ -28,23 +27,26 @@ public static class ProjectionEndpoints
             ReadAsync("all", "totals", after, wait, grains.ReadTotalsAsync, "totals"));
 
         var projections = app.MapGroup("/api/projections").WithTags("Projections");
-        projections.MapGet("/", async (IGrainFactory grains) =>
-            Results.Ok(new { projections = await Task.WhenAll(ProjectionNames.All.Select(p => grains.GetGrain<IProjectionRunnerGrain>(p).GetStatus())) }));
-        projections.MapGet("/{name}", (string name, IGrainFactory grains) =>
-            WithRunner(name, grains, async runner => Results.Ok(await runner.GetStatus())));
+        projections.MapGet("/", async (IGrainFactory grains, OpenCatalog catalog) =>
+        {
+            var names = ProjectionNames.All.Concat((await catalog.ListAsync()).Select(s => s.Name));
+            return Results.Ok(new { projections = await Task.WhenAll(names.Select(p => grains.GetGrain<IProjectionRunnerGrain>(p).GetStatus())) });
+        });
+        projections.MapGet("/{name}", (string name, IGrainFactory grains, OpenCatalog catalog) =>
+            WithRunner(name, grains, catalog, async runner => Results.Ok(await runner.GetStatus())));
 
         var admin = app.MapGroup("/api/admin/projections").WithTags("Projections admin").AddEndpointFilter<AdminOnlyFilter>();
-        admin.MapPost("/{name}/rebuild", (string name, IGrainFactory grains) =>
-            WithRunner(name, grains, async runner => Results.Accepted($"/api/projections/{name}", await runner.Rebuild())));
-        admin.MapPost("/{name}/replay-parked", (string name, IGrainFactory grains) =>
-            WithRunner(name, grains, async runner =>
+        admin.MapPost("/{name}/rebuild", (string name, IGrainFactory grains, OpenCatalog catalog) =>
+            WithRunner(name, grains, catalog, async runner => Results.Accepted($"/api/projections/{name}", await runner.Rebuild())));
+        admin.MapPost("/{name}/replay-parked", (string name, IGrainFactory grains, OpenCatalog catalog) =>
+            WithRunner(name, grains, catalog, async runner =>
             {
                 var replayed = await runner.ReplayParked();
                 return Results.Ok(new { replayed, stillParked = (await runner.GetStatus()).Parked });
             }));
-        admin.MapGet("/{name}/parked", (string name, string? limit, IGrainFactory grains) =>
+        admin.MapGet("/{name}/parked", (string name, string? limit, IGrainFactory grains, OpenCatalog catalog) =>
             int.TryParse(limit ?? "100", NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max is >= 1 and <= 1000
-                ? WithRunner(name, grains, async runner => Results.Ok(new { parked = await runner.GetParked(max) }))
+                ? WithRunner(name, grains, catalog, async runner => Results.Ok(new { parked = await runner.GetParked(max) }))
                 : Task.FromResult<IResult>(Problems.BadRequest(new FieldError("limit", "must be 1 to 1000"))));
         return app;
     }
@@ -57,22 +59,10 @@ public static class ProjectionEndpoints
             return Problems.BadRequest(badId);
         }
 
-        if (!ConsistencyToken.TryParseList(after, out var tokens))
+        var (tokens, maxWait, problem) = ViewReads.Parse(after, wait);
+        if (problem is not null)
         {
-            return Problems.BadRequest(new FieldError("after", $"must be up to 16 tokens store:position, comma-separated, with store one of {string.Join(", ", Infrastructure.StoreNames.EventStores)}"));
-        }
-
-        var maxWait = tokens.IsEmpty ? TimeSpan.Zero : DefaultWait;
-        if (wait is not null)
-        {
-            // TryParse accepts "NaN" and "Infinity" whatever the styles; TimeSpan does not.
-            if (!double.TryParse(wait, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
-                || !double.IsFinite(seconds) || seconds < 0 || seconds > ViewQueries.MaxWait.TotalSeconds)
-            {
-                return Problems.BadRequest(new FieldError("wait", $"must be 0 to {ViewQueries.MaxWait.TotalSeconds:0} seconds"));
-            }
-
-            maxWait = TimeSpan.FromSeconds(seconds);
+            return problem;
         }
 
         var answer = await read(tokens, maxWait);
@@ -83,8 +73,37 @@ public static class ProjectionEndpoints
             : Results.Ok(answer);
     }
 
-    private static async Task<IResult> WithRunner(string name, IGrainFactory grains, Func<IProjectionRunnerGrain, Task<IResult>> action) =>
-        ProjectionNames.All.Contains(name)
+    private static async Task<IResult> WithRunner(string name, IGrainFactory grains, OpenCatalog catalog, Func<IProjectionRunnerGrain, Task<IResult>> action) =>
+        ProjectionNames.All.Contains(name) || await catalog.FindAsync(name) is not null
             ? await action(grains.GetGrain<IProjectionRunnerGrain>(name))
-            : Problems.NotFound($"No projection '{name}'; there are {string.Join(", ", ProjectionNames.All)}.");
+            : Problems.NotFound($"No projection '{name}'; the built-in ones are {string.Join(", ", ProjectionNames.All)}, and no JavaScript projection has that name.");
+}
+
+/// <summary>The read-your-writes parameters every view query takes: <c>after</c> (tokens) and <c>wait</c> (seconds).</summary>
+public static class ViewReads
+{
+    private static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(5);
+
+    public static (ImmutableArray<ConsistencyToken> Tokens, TimeSpan Wait, IResult? Problem) Parse(string? after, string? wait)
+    {
+        if (!ConsistencyToken.TryParseList(after, out var tokens))
+        {
+            return ([], TimeSpan.Zero, Problems.BadRequest(new FieldError("after", "must be up to 16 tokens store:position, comma-separated, each naming an event store and a position of 1 or more")));
+        }
+
+        var maxWait = tokens.IsEmpty ? TimeSpan.Zero : DefaultWait;
+        if (wait is not null)
+        {
+            // TryParse accepts "NaN" and "Infinity" whatever the styles; TimeSpan does not.
+            if (!double.TryParse(wait, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+                || !double.IsFinite(seconds) || seconds < 0 || seconds > ViewQueries.MaxWait.TotalSeconds)
+            {
+                return (tokens, TimeSpan.Zero, Problems.BadRequest(new FieldError("wait", $"must be 0 to {ViewQueries.MaxWait.TotalSeconds:0} seconds")));
+            }
+
+            maxWait = TimeSpan.FromSeconds(seconds);
+        }
+
+        return (tokens, maxWait, null);
+    }
 }
