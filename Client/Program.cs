@@ -107,6 +107,22 @@ app.Configure(config =>
         view.AddCommand<ViewStatementCommand>("statement").WithDescription("An account's balance and movements.")
             .WithExample("view", "statement", "alice", "--after", "accounts:42");
         view.AddCommand<ViewTotalsCommand>("totals").WithDescription("Orders by status, revenue, stock reserved.");
+        view.AddCommand<ViewGetCommand>("get").WithDescription("A view of a JavaScript projection by its key (over HTTP), or a list of its views.")
+            .WithExample("view", "get", "customers", "c-7", "--after", "shop:12");
+    });
+    config.AddBranch("store", store =>
+    {
+        store.SetDescription("Open event stores: other services append their own events to them over HTTP.");
+        store.AddCommand<StoreCreateCommand>("create").WithDescription("Make a store (its own event table, in its own schema or database).")
+            .WithExample("store", "create", "shop");
+        store.AddCommand<StoreListCommand>("list").WithDescription("The open stores.");
+    });
+    config.AddBranch("stream", stream =>
+    {
+        stream.SetDescription("Append to and read streams of open stores over HTTP, as another service would.");
+        stream.AddCommand<StreamAppendCommand>("append").WithDescription("Append events (each with a client id, so a retry is applied once), optionally at an expected version.")
+            .WithExample("stream", "append", "shop", "order-1", "--type", "OrderPlaced", "--data", "{\"customerId\":\"c-7\",\"amount\":30}");
+        stream.AddCommand<StreamReadCommand>("read").WithDescription("A stream's events, in order.");
     });
     config.AddBranch("projection", projection =>
     {
@@ -116,6 +132,8 @@ app.Configure(config =>
             .WithExample("projection", "rebuild", "orders");
         projection.AddCommand<ProjectionParkedCommand>("parked").WithDescription("Events a view could not apply, with the error.");
         projection.AddCommand<ProjectionReplayCommand>("replay").WithDescription("Apply the parked events again (after a fix).");
+        projection.AddCommand<ProjectionPutCommand>("put").WithDescription("Register a JavaScript projection, or a new version of one (built beside the live one, cut over when it parks nothing).")
+            .WithExample("projection", "put", "customers", "--stores", "shop,billing", "--script", "@customers.js");
     });
     config.AddCommand<AccountCommand>("account").WithDescription("An account's balance.");
     config.AddCommand<StockCommand>("stock").WithDescription("A SKU's stock: on hand, reserved, available.");

@@ -14,6 +14,7 @@ public static class Tour
         new GatewayChapter(),
         new SagasChapter(),
         new ProjectionsChapter(),
+        new OpenProjectionsChapter(),
         new PartitionChapter(),
         new ObservabilityChapter(),
     ];
