@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using Reliability.Client.Commands.Projections;
 using Reliability.Client.Infrastructure;
 using Reliability.Infrastructure;
 using Reliability.Projections;
@@ -41,6 +42,15 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
         [Description("Order events to write for the catch-up and rebuild measurements (default 200,000).")]
         [DefaultValue(200_000)]
         public int Events { get; init; } = 200_000;
+
+        [CommandOption("--js")]
+        [Description("Also the orders view as a JavaScript projection: its lag, its rebuild against the C# one (as a ratio), and ingestion over HTTP.")]
+        public bool Js { get; init; }
+
+        [CommandOption("--ingest-duration <DURATION>")]
+        [Description("With --js: how long each ingestion run lasts.")]
+        [DefaultValue("10s")]
+        public string IngestDuration { get; init; } = "10s";
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -48,6 +58,11 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
         if (!Durations.TryParse(settings.Duration, out var duration) || duration < TimeSpan.FromSeconds(5))
         {
             throw new CommandException($"--duration must be at least 5s (got '{settings.Duration}').");
+        }
+
+        if (!Durations.TryParse(settings.IngestDuration, out var ingestDuration) || ingestDuration < TimeSpan.FromSeconds(1))
+        {
+            throw new CommandException($"--ingest-duration must be at least 1s (got '{settings.IngestDuration}').");
         }
 
         if (settings.Events is < 1_000 or > 10_000_000)
@@ -62,9 +77,15 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
         await bench.StartSilosAsync(settings.Silos, cancellationToken);
         await using var connection = await ClusterConnection.ConnectAsync(bench.Target, cancellationToken);
         var client = connection.Client;
+        using var api = ApiClient.For(bench.Target);
+        string[] projections = settings.Js ? [.. ProjectionNames.All, JsProjectionBench.Name] : [.. ProjectionNames.All];
+        if (settings.Js)
+        {
+            await JsProjectionBench.RegisterAsync(api, cancellationToken);
+        }
 
         var load = await TransferLoad.RunAsync(client, await TransferLoad.OpenAccountsAsync(client, 1_000), settings.InFlight, TimeSpan.FromSeconds(5), duration, cancellationToken);
-        var lag = await Task.WhenAll(ProjectionNames.All.Select(p => client.GetGrain<IProjectionRunnerGrain>(p).GetStatus()));
+        var lag = await Task.WhenAll(projections.Select(p => client.GetGrain<IProjectionRunnerGrain>(p).GetStatus()));
         var lagTable = new Table().Title($"lag while {load.PerSecond:N0} transfers/s ran (append → applied in the view, last {lag[0].Lag.WindowSeconds} s)")
             .AddColumns("projection", "events", "p50 ms", "p99 ms", "max ms");
         foreach (var status in lag)
@@ -77,15 +98,24 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
         var orders = (settings.Events + EventsPerOrder - 1) / EventsPerOrder;
         var written = await SeedAsync(bench.ConnectionString, orders, cancellationToken);
         var catchUp = await CatchUpAsync(client, written, cancellationToken);
+        if (settings.Js)
+        {
+            await JsProjectionBench.CaughtUpAsync(client, cancellationToken);
+        }
 
         var rebuilds = new Table().Title("rebuild: every event replayed into a new generation, until it is live")
             .AddColumns("projection", "events", "seconds", "events/s");
-        foreach (var projection in new[] { ProjectionNames.Orders, ProjectionNames.Totals, ProjectionNames.Statements })
+        var rates = new Dictionary<string, double>();
+        string[] rebuilt = settings.Js
+            ? [ProjectionNames.Orders, JsProjectionBench.Name, ProjectionNames.Totals, ProjectionNames.Statements]
+            : [ProjectionNames.Orders, ProjectionNames.Totals, ProjectionNames.Statements];
+        foreach (var projection in rebuilt)
         {
             var events = await SourceEventsAsync(bench.ConnectionString, projection, cancellationToken);
             var clock = Stopwatch.StartNew();
             await Commands.Projections.ProjectionRebuildCommand.RebuildAsync(client, projection, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
+            rates[projection] = events / seconds;
             rebuilds.AddRow(projection, events.ToString("N0", CultureInfo.InvariantCulture), seconds.ToString("0.0", CultureInfo.InvariantCulture),
                 (events / seconds).ToString("N0", CultureInfo.InvariantCulture));
         }
@@ -94,6 +124,26 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
                                $"{catchUp.TotalSeconds:0.0} s, {written / catchUp.TotalSeconds:N0} events/s per projection");
         AnsiConsole.Write(rebuilds);
         AnsiConsole.MarkupLine("Targets: lag p99 under 100 ms under the saga load; rebuild at least 20,000 events/s.");
+        if (settings.Js)
+        {
+            AnsiConsole.MarkupLine($"JavaScript orders rebuild against the C# one in this run: [bold]{rates[JsProjectionBench.Name] / rates[ProjectionNames.Orders]:0.00}×[/] " +
+                                   "(targets: at least 20,000 events/s and 0.5×).");
+            await OpenApi.SendAsync(api, HttpMethod.Put, "/api/admin/stores/bench_ingest", null, null, cancellationToken);
+            // The API's own per-caller limit (http-api: 100/s) would measure itself; a service feeding us at this
+            // rate would have it raised the same way.
+            await OpenApi.SendAsync(api, HttpMethod.Put, "/api/admin/ratelimit/policies/http-api",
+                """{"algorithm":"token-bucket","limit":1000000,"period":"1s","rate":1000000}""", null, cancellationToken);
+            var ingest = new List<(int, (double, double, double, long))>();
+            foreach (var perAppend in new[] { 1, 10 })
+            {
+                AnsiConsole.MarkupLine($"ingesting for {Durations.Format(ingestDuration)} at {settings.InFlight} in flight, {perAppend} event(s) per append…");
+                ingest.Add((perAppend, await JsProjectionBench.IngestAsync(api, "bench_ingest", settings.InFlight, perAppend, ingestDuration, cancellationToken)));
+            }
+
+            AnsiConsole.Write(JsProjectionBench.IngestTable(ingest, settings.InFlight));
+            AnsiConsole.MarkupLine("Target: at least 5,000 events/s over HTTP at 64 in flight on durable PostgreSQL.");
+        }
+
         return 0;
     }
 

@@ -79,7 +79,8 @@ public sealed class OpenProjectionsChapter : ITourChapter
         var after = string.Join(",", tokens.Distinct().TakeLast(16));
         AnsiConsole.MarkupLine($"\n[bold]GET /api/views/customers/{customer}?after=…[/] — waits until the view has applied those appends:");
         var (_, view) = await OpenApi.SendAsync(api, HttpMethod.Get, $"/api/views/{Projection}/{customer}?after={Uri.EscapeDataString(after)}&wait=10", null, null, cancellationToken, silo: 1);
-        AnsiConsole.Write(new Panel(Markup.Escape(OpenApi.Pretty(view.GetProperty("state")))).Header($"{customer} · version {view.GetProperty("version")} · {view.GetProperty("events")} events"));
+        AnsiConsole.Write(new Panel(Markup.Escape(OpenApi.Pretty(view.GetProperty("state")))).Header(customer));
+        AnsiConsole.MarkupLine($"script version {view.GetProperty("version")}, {view.GetProperty("events")} events folded.");
         AnsiConsole.MarkupLine(view.GetProperty("stale").GetBoolean() ? "[yellow]stale[/]" : "[green]not stale[/]: three orders (the retried one counted once), two of them paid.");
 
         AnsiConsole.MarkupLine("\nA new version with a bug (it throws on payments) is built beside the live one. It parks the events it cannot fold, so it is [bold]held back[/]:");
