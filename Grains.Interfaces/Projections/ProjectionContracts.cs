@@ -166,5 +166,6 @@ public static class ProjectionNames
     public const string Statements = "statements";
     public const string Totals = "totals";
 
+    /// <summary>The built-in projections' names, for clients (the silo's list is its descriptors, ProjectionDefinitions.All; a test keeps the two equal).</summary>
     public static readonly IReadOnlyList<string> All = [Orders, Statements, Totals];
 }

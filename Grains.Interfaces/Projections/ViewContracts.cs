@@ -92,31 +92,47 @@ public interface IShopTotalsViewGrain : IProjectionViewGrain
     Task<ShopTotals> Get();
 }
 
-/// <summary>View grain keys: projection, generation and the view's own key, with a non-hex prefix for the storage.</summary>
-public static class ViewKeys
+/// <summary>A view within its projection: its kind (<c>order</c>, <c>customer</c>, <c>account</c>, <c>all</c>, <c>key</c>) and its id (none for a projection's single view).</summary>
+public readonly record struct ViewRef(string Kind, string? Id)
 {
-    public static string Of(string projection, int generation, string key) => $"v:{projection}:{generation}:{key}";
+    public static ViewRef Order(string orderId) => new("order", orderId);
 
-    /// <summary>The id inside a view grain's key: <c>v:orders:3:order:42</c> → <c>42</c>.</summary>
-    public static string IdOf(string grainKey) => grainKey.Split(':', 5)[4];
+    public static ViewRef Customer(string customerId) => new("customer", customerId);
 
-    /// <summary>The projection and generation in a view grain's key: <c>v:orders:3:order:42</c> → (orders, 3).</summary>
-    public static (string Projection, int Generation) ProjectionAndGenerationOf(string grainKey)
+    public static ViewRef Account(string accountId) => new("account", accountId);
+
+    /// <summary>The one view of a projection that has one (shop totals).</summary>
+    public static ViewRef Single { get; } = new("all", null);
+
+    /// <summary>A view of a JavaScript projection, by the key its script's <c>partitionBy</c> gave.</summary>
+    public static ViewRef Partition(string key) => new("key", key);
+
+    public override string ToString() => Id is null ? Kind : $"{Kind}:{Id}";
+}
+
+/// <summary>
+/// A view grain's key: the projection, the generation of its views, and the view. Written
+/// <c>v:{projection}:{generation}:{kind}[:{id}]</c> (a non-hex prefix for the storage); the id may hold colons.
+/// This is the one place that reads or writes that text.
+/// </summary>
+public readonly record struct ViewKey(string Projection, int Generation, ViewRef View)
+{
+    public string GrainKey => $"{Prefix(Projection, Generation)}{View}";
+
+    /// <summary>Another view of the same projection and generation (an order summary passes itself on to its customer's view).</summary>
+    public ViewKey Sibling(ViewRef view) => this with { View = view };
+
+    /// <summary>The start of every grain key of a generation (to drop or list its views); with a kind, of that kind's views.</summary>
+    public static string Prefix(string projection, int generation, string? kind = null) =>
+        kind is null ? $"v:{projection}:{generation}:" : $"v:{projection}:{generation}:{kind}:";
+
+    public static ViewKey Parse(string grainKey)
     {
-        var parts = grainKey.Split(':', 4);
-        return (parts[1], int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+        var parts = grainKey.Split(':', 5);
+        return parts.Length >= 4 && parts[0] == "v" && int.TryParse(parts[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var generation)
+            ? new ViewKey(parts[1], generation, new ViewRef(parts[3], parts.Length == 5 ? parts[4] : null))
+            : throw new FormatException($"'{grainKey}' is not a view grain key (v:projection:generation:kind[:id]).");
     }
 
-    /// <summary>The key of another view of the same projection and generation: <c>v:orders:3:order:42</c>, <c>customer:7</c> → <c>v:orders:3:customer:7</c>.</summary>
-    public static string Sibling(string grainKey, string key)
-    {
-        var parts = grainKey.Split(':', 4);
-        return $"{parts[0]}:{parts[1]}:{parts[2]}:{key}";
-    }
-
-    public const string TotalsKey = "all";
-
-    public const string OrderPrefix = "order:";
-    public const string CustomerPrefix = "customer:";
-    public const string AccountPrefix = "account:";
+    public override string ToString() => GrainKey;
 }

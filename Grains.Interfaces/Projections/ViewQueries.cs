@@ -14,19 +14,19 @@ public static class ViewQueries
 
     public static Task<ViewRead<OrderSummary>> ReadOrderSummaryAsync(this IGrainFactory grains, string orderId, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
         grains.ReadAsync(ProjectionNames.Orders, after, wait,
-            generation => grains.GetGrain<IOrderSummaryViewGrain>(ViewKeys.Of(ProjectionNames.Orders, generation, ViewKeys.OrderPrefix + orderId)).Get());
+            generation => grains.GetGrain<IOrderSummaryViewGrain>(new ViewKey(ProjectionNames.Orders, generation, ViewRef.Order(orderId)).GrainKey).Get());
 
     public static Task<ViewRead<CustomerOrders>> ReadCustomerOrdersAsync(this IGrainFactory grains, string customerId, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
         grains.ReadAsync(ProjectionNames.Orders, after, wait,
-            async generation => (CustomerOrders?)await grains.GetGrain<ICustomerOrdersViewGrain>(ViewKeys.Of(ProjectionNames.Orders, generation, ViewKeys.CustomerPrefix + customerId)).Get());
+            async generation => (CustomerOrders?)await grains.GetGrain<ICustomerOrdersViewGrain>(new ViewKey(ProjectionNames.Orders, generation, ViewRef.Customer(customerId)).GrainKey).Get());
 
     public static Task<ViewRead<AccountStatement>> ReadStatementAsync(this IGrainFactory grains, string accountId, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
         grains.ReadAsync(ProjectionNames.Statements, after, wait,
-            generation => grains.GetGrain<IAccountStatementViewGrain>(ViewKeys.Of(ProjectionNames.Statements, generation, ViewKeys.AccountPrefix + accountId)).Get());
+            generation => grains.GetGrain<IAccountStatementViewGrain>(new ViewKey(ProjectionNames.Statements, generation, ViewRef.Account(accountId)).GrainKey).Get());
 
     public static Task<ViewRead<ShopTotals>> ReadTotalsAsync(this IGrainFactory grains, ImmutableArray<ConsistencyToken> after, TimeSpan wait) =>
         grains.ReadAsync(ProjectionNames.Totals, after, wait,
-            async generation => (ShopTotals?)await grains.GetGrain<IShopTotalsViewGrain>(ViewKeys.Of(ProjectionNames.Totals, generation, ViewKeys.TotalsKey)).Get());
+            async generation => (ShopTotals?)await grains.GetGrain<IShopTotalsViewGrain>(new ViewKey(ProjectionNames.Totals, generation, ViewRef.Single).GrainKey).Get());
 
     /// <summary>One view of a JavaScript projection, by its partition key (the script's <c>partitionBy</c>), with the generation it came from.</summary>
     public static async Task<(ViewRead<ScriptView> Read, int Generation)> ReadScriptViewAsync(this IGrainFactory grains, string projection, string key, ImmutableArray<ConsistencyToken> after, TimeSpan wait)
@@ -35,7 +35,7 @@ public static class ViewQueries
         var read = await grains.ReadAsync(projection, after, wait, g =>
         {
             generation = g;
-            return grains.GetGrain<IScriptViewGrain>(ViewKeys.Of(projection, g, key)).Get();
+            return grains.GetGrain<IScriptViewGrain>(new ViewKey(projection, g, ViewRef.Partition(key)).GrainKey).Get();
         });
         return (read, generation);
     }

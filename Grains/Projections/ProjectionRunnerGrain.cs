@@ -51,7 +51,7 @@ public sealed partial class ProjectionRunnerGrain(
     /// <summary>How often the runner counts what it has left, for the events-behind gauge.</summary>
     private static readonly TimeSpan BacklogPeriod = TimeSpan.FromSeconds(5);
 
-    private readonly Dictionary<string, int> _failingViews = new(StringComparer.Ordinal);
+    private readonly Dictionary<ViewRef, int> _failingViews = [];
     private readonly LagWindow _lag = new(TimeSpan.FromSeconds(30));
     private readonly List<Generation> _abandoned = [];
     private string _name = "";
@@ -80,7 +80,7 @@ public sealed partial class ProjectionRunnerGrain(
         _builtIn = ProjectionDefinitions.Find(_name);
         if (_builtIn is null && await catalog.FindAsync(_name) is null)
         {
-            throw new ArgumentException($"There is no projection '{_name}'; the built-in ones are {string.Join(", ", ProjectionNames.All)}, and no script of that name is registered.");
+            throw new ArgumentException($"There is no projection '{_name}'; the built-in ones are {string.Join(", ", ProjectionDefinitions.Names)}, and no script of that name is registered.");
         }
 
         var (live, rebuilding, version) = await projectionStore.LoadStatusAsync(Name);
@@ -319,8 +319,8 @@ public sealed partial class ProjectionRunnerGrain(
     {
         try
         {
-            var key = _live.Definition.Route(e);
-            return key is null || await _live.Definition.View(GrainFactory, ViewKeys.Of(Name, _live.Number, key)).Replay(e)
+            var view = _live.Definition.Route(e);
+            return view is null || await _live.Definition.View(GrainFactory, new ViewKey(Name, _live.Number, view.Value)).Replay(e)
                 ? null
                 : "the view cannot apply it: its fold still fails, or later events of its stream were applied since (rebuild the projection instead)";
         }
@@ -512,10 +512,10 @@ public sealed partial class ProjectionRunnerGrain(
     /// </summary>
     private async Task DeliverAsync(Generation generation, IEnumerable<ProjectedEvent> events)
     {
-        var byView = new Dictionary<string, List<ProjectedEvent>>(StringComparer.Ordinal);
+        var byView = new Dictionary<ViewRef, List<ProjectedEvent>>();
         foreach (var e in events)
         {
-            string? key;
+            ViewRef? key;
             try
             {
                 key = generation.Definition.Route(e);
@@ -526,11 +526,11 @@ public sealed partial class ProjectionRunnerGrain(
                 continue;
             }
 
-            if (key is not null)
+            if (key is { } view)
             {
-                if (!byView.TryGetValue(key, out var list))
+                if (!byView.TryGetValue(view, out var list))
                 {
-                    byView[key] = list = [];
+                    byView[view] = list = [];
                 }
 
                 list.Add(e);
@@ -543,7 +543,7 @@ public sealed partial class ProjectionRunnerGrain(
             await gate.WaitAsync();
             try
             {
-                var failures = await generation.Definition.View(GrainFactory, ViewKeys.Of(Name, generation.Number, pair.Key)).Apply([.. pair.Value], _epoch);
+                var failures = await generation.Definition.View(GrainFactory, new ViewKey(Name, generation.Number, pair.Key)).Apply([.. pair.Value], _epoch);
                 return (pair.Key, Failures: failures, Error: (Exception?)null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -578,7 +578,7 @@ public sealed partial class ProjectionRunnerGrain(
             throw failed[0].Error!;
         }
 
-        var stuck = new List<string>();
+        var stuck = new List<ViewRef>();
         foreach (var (key, _, error) in failed)
         {
             if (IsUnreachable(error!))
@@ -680,7 +680,7 @@ public sealed partial class ProjectionRunnerGrain(
     }
 
     private static ProjectionDefinition DefinitionOf(ScriptProjection script) =>
-        new(script.Name, script.Stores, script.Route, (grains, key) => grains.GetGrain<IScriptViewGrain>(key));
+        new(script.Name, script.Stores, e => script.Route(e) is { } key ? ViewRef.Partition(key) : null, (grains, key) => grains.GetGrain<IScriptViewGrain>(key.GrainKey));
 
     /// <summary>
     /// A rebuild that has caught up may go live, unless it builds a new script version and parked events:

@@ -39,7 +39,7 @@ public interface IProjectionStore
     Task DropGenerationAsync(string projection, int generation);
 
     /// <summary>
-    /// The keys of a generation's views that start with <paramref name="prefix"/>, after <paramref name="after"/>,
+    /// The keys (partition ids) of a JavaScript projection generation's views that start with <paramref name="prefix"/>, after <paramref name="after"/>,
     /// in order; throws <see cref="NotSupportedException"/> where views are not kept in a table (Localhost mode).
     /// </summary>
     Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit);
@@ -205,7 +205,7 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
             batch.BatchCommands.Add(command);
         }
 
-        batch.BatchCommands.Add(ViewStateStorage.DeleteByPrefix(ViewKeys.Of(projection, generation, "")));
+        batch.BatchCommands.Add(ViewStateStorage.DeleteByPrefix(ViewKey.Prefix(projection, generation)));
         await batch.ExecuteNonQueryAsync();
         await transaction.CommitAsync();
     }
@@ -214,7 +214,7 @@ public sealed class PostgresProjectionStore(DatabaseOptions database) : IProject
 
     public async Task<IReadOnlyList<string>> ListViewKeysAsync(string projection, int generation, string prefix, string? after, int limit)
     {
-        var keyPrefix = ViewKeys.Of(projection, generation, "");
+        var keyPrefix = ViewKey.Prefix(projection, generation, ViewRef.Partition("").Kind);
         await using var command = _source.CreateCommand(
             "SELECT grain_key FROM view_states WHERE grain_key > $1 AND left(grain_key, length($2)) = $2 ORDER BY grain_key LIMIT $3");
         command.Parameters.AddWithValue(keyPrefix + (after ?? ""));

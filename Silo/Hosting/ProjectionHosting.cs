@@ -48,7 +48,7 @@ public static class ProjectionHosting
         services.AddSingleton<ProjectionNudger>();
         services.AddSingleton<IProjectionNudger>(sp => sp.GetRequiredService<ProjectionNudger>());
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionNudger>());
-        foreach (var projection in ProjectionNames.All)
+        foreach (var projection in ProjectionDefinitions.Names)
         {
             services.AddStartupCall(grains => grains.GetGrain<IProjectionRunnerGrain>(projection).Ensure());
         }

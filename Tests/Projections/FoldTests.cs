@@ -1,5 +1,6 @@
 using Reliability.Infrastructure;
 using Reliability.Projections;
+using Reliability.Projections.BuiltIn;
 using Reliability.Services;
 using Reliability.Services.Accounts;
 using Reliability.Services.EventSourcing;
@@ -123,23 +124,36 @@ public sealed class FoldTests
     [InlineData("accounts", "account-a", null)]
     public void Routing_FindsTheOrderOfAnEvent(string store, string stream, string? order)
     {
-        Assert.Equal(order, ProjectionDefinitions.OrderOf(Recorded(store, stream, new OrderConfirmed())));
+        Assert.Equal(order, OrdersProjection.OrderOf(Recorded(store, stream, new OrderConfirmed())));
     }
 
     [Fact]
-    public void ViewKeys_GiveBackTheIdAndTheKeysOfOtherViewsOfTheSameGeneration()
+    public void ViewKeys_KeepTheirTextForm_AndGiveBackTheIdAndTheKeysOfOtherViewsOfTheSameGeneration()
     {
-        var key = ViewKeys.Of(ProjectionNames.Orders, 12, ViewKeys.OrderPrefix + "shop:42");
+        var key = new ViewKey(ProjectionNames.Orders, 12, ViewRef.Order("shop:42"));
+        var parsed = ViewKey.Parse(key.GrainKey);
 
-        Assert.Equal("shop:42", ViewKeys.IdOf(key));
-        Assert.Equal(ViewKeys.Of(ProjectionNames.Orders, 12, ViewKeys.CustomerPrefix + "c:1"), ViewKeys.Sibling(key, ViewKeys.CustomerPrefix + "c:1"));
+        // The text form is what the stored views are keyed by: it may not change.
+        Assert.Equal("v:orders:12:order:shop:42", key.GrainKey);
+        Assert.Equal("v:totals:3:all", new ViewKey(ProjectionNames.Totals, 3, ViewRef.Single).GrainKey);
+        Assert.Equal(key, parsed);
+        Assert.Equal("shop:42", parsed.View.Id);
+        Assert.Equal("v:orders:12:customer:c:1", parsed.Sibling(ViewRef.Customer("c:1")).GrainKey);
+        Assert.Equal(ViewRef.Single, ViewKey.Parse("v:totals:3:all").View);
+        Assert.Throws<FormatException>(() => ViewKey.Parse("orders:12"));
+    }
+
+    [Fact]
+    public void TheClientsListOfBuiltInProjections_IsTheSilosListOfDescriptors()
+    {
+        Assert.Equal(ProjectionNames.All, ProjectionDefinitions.Names);
     }
 
     [Fact]
     public void Routing_FindsTheOrderOfAReservation_EvenWhenTheOrderIdHasColons()
     {
-        Assert.Equal("shop:42", ProjectionDefinitions.OrderOf(Recorded(StoreNames.Inventory, "sku-x", new StockReserved("shop:42:x", 1))));
-        Assert.Null(ProjectionDefinitions.OrderOf(Recorded(StoreNames.Inventory, "sku-x", new StockAdded(5, 1m))));
+        Assert.Equal("shop:42", OrdersProjection.OrderOf(Recorded(StoreNames.Inventory, "sku-x", new StockReserved("shop:42:x", 1))));
+        Assert.Null(OrdersProjection.OrderOf(Recorded(StoreNames.Inventory, "sku-x", new StockAdded(5, 1m))));
     }
 
     [Theory]

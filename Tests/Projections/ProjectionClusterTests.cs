@@ -195,12 +195,12 @@ public sealed class ProjectionClusterTests(ProjectionClusterFixture fixture) : I
     }
 
     private Task<long> ViewRowsAsync(string projection, int generation) => EventTables.ScalarAsync(fixture.Database, StoreNames.Projections,
-        "SELECT count(*) FROM view_states WHERE grain_key LIKE $1", ViewKeys.Of(projection, generation, "") + "%");
+        "SELECT count(*) FROM view_states WHERE grain_key LIKE $1", ViewKey.Prefix(projection, generation) + "%");
 
     [Fact]
     public async Task CustomerWithManyOrders_KeepsTheNewestHundred()
     {
-        var customer = Client.GetGrain<ICustomerOrdersViewGrain>(ViewKeys.Of(ProjectionNames.Orders, 1, ViewKeys.CustomerPrefix + $"busy-{Guid.NewGuid():N}"));
+        var customer = Client.GetGrain<ICustomerOrdersViewGrain>(new ViewKey(ProjectionNames.Orders, 1, ViewRef.Customer($"busy-{Guid.NewGuid():N}")).GrainKey);
         var start = DateTimeOffset.UtcNow;
         for (var i = 0; i < 120; i++)
         {

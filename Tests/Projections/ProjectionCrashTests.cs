@@ -49,7 +49,7 @@ public sealed class ProjectionCrashTests
         await using var connection = new NpgsqlConnection(database.ConnectionStringFor(StoreNames.Projections));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT grain_key, payload, version FROM view_states WHERE grain_key LIKE $1", connection);
-        command.Parameters.AddWithValue($"%:{ViewKeys.AccountPrefix}{account}");
+        command.Parameters.AddWithValue($"%:{ViewRef.Account(account)}");
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<(string, byte[], int)>();
         while (await reader.ReadAsync())

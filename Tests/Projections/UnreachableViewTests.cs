@@ -33,7 +33,7 @@ public sealed class UnreachableViewTests
         await shop.TransferAsync(from, to, 10m);
         await shop.CaughtUpAsync(ProjectionNames.Statements);
 
-        blocked.Key = ViewKeys.Of(ProjectionNames.Statements, 1, ViewKeys.AccountPrefix + from);
+        blocked.Key = new ViewKey(ProjectionNames.Statements, 1, ViewRef.Account(from)).GrainKey;
         for (var i = 0; i < 3; i++)
         {
             await shop.TransferAsync(from, to, 10m);

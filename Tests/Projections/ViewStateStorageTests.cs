@@ -127,7 +127,7 @@ public sealed class ViewStateStorageTests : IAsyncLifetime
         await using (var connection = new NpgsqlConnection(_database.ConnectionStringFor(StoreNames.Projections)))
         {
             await connection.OpenAsync();
-            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { ViewStateStorage.DeleteByPrefix(ViewKeys.Of("orders", 7, "")) } };
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { ViewStateStorage.DeleteByPrefix(ViewKey.Prefix("orders", 7)) } };
             await batch.ExecuteNonQueryAsync();
         }
 

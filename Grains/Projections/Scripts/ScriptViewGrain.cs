@@ -137,8 +137,7 @@ public sealed class ScriptViewGrain(
     {
         if (_script is null)
         {
-            var key = this.GetPrimaryKeyString();
-            var (projection, generation) = ViewKeys.ProjectionAndGenerationOf(key);
+            var (projection, generation, _) = ViewKey.Parse(this.GetPrimaryKeyString());
             _script = await catalog.ForGenerationAsync(projection, generation)
                 ?? throw new InvalidOperationException($"Generation {generation} of projection '{projection}' has no script version assigned.");
         }

@@ -29,7 +29,7 @@ public static class ProjectionEndpoints
         var projections = app.MapGroup("/api/projections").WithTags("Projections");
         projections.MapGet("/", async (IGrainFactory grains, OpenCatalog catalog) =>
         {
-            var names = ProjectionNames.All.Concat((await catalog.ListAsync()).Select(s => s.Name));
+            var names = ProjectionDefinitions.Names.Concat((await catalog.ListAsync()).Select(s => s.Name));
             return Results.Ok(new { projections = await Task.WhenAll(names.Select(p => grains.GetGrain<IProjectionRunnerGrain>(p).GetStatus())) });
         });
         projections.MapGet("/{name}", (string name, IGrainFactory grains, OpenCatalog catalog) =>
@@ -74,9 +74,9 @@ public static class ProjectionEndpoints
     }
 
     private static async Task<IResult> WithRunner(string name, IGrainFactory grains, OpenCatalog catalog, Func<IProjectionRunnerGrain, Task<IResult>> action) =>
-        ProjectionNames.All.Contains(name) || await catalog.FindAsync(name) is not null
+        ProjectionDefinitions.Names.Contains(name) || await catalog.FindAsync(name) is not null
             ? await action(grains.GetGrain<IProjectionRunnerGrain>(name))
-            : Problems.NotFound($"No projection '{name}'; the built-in ones are {string.Join(", ", ProjectionNames.All)}, and no JavaScript projection has that name.");
+            : Problems.NotFound($"No projection '{name}'; the built-in ones are {string.Join(", ", ProjectionDefinitions.Names)}, and no JavaScript projection has that name.");
 }
 
 /// <summary>The read-your-writes parameters every view query takes: <c>after</c> (tokens) and <c>wait</c> (seconds).</summary>

@@ -30,11 +30,11 @@ public static class ScriptProjectionEndpoints
     public static bool IsValidName(string name) =>
         name.Length is >= 2 and <= 63 && name[0] is >= 'a' and <= 'z'
         && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_')
-        && !ProjectionNames.All.Contains(name);
+        && !ProjectionDefinitions.Names.Contains(name);
 
     private static async Task<IResult> PutAsync(string name, HttpRequest request, OpenCatalog catalog, IGrainFactory grains)
     {
-        if (ProjectionNames.All.Contains(name))
+        if (ProjectionDefinitions.Names.Contains(name))
         {
             return Problems.Create(StatusCodes.Status409Conflict, "built-in-projection", "This projection is built in.",
                 $"'{name}' is a built-in projection, defined in C#; give your script another name.");
@@ -182,7 +182,7 @@ public static class ScriptProjectionEndpoints
             return Problems.Create(StatusCodes.Status501NotImplemented, "not-supported", "Not supported here.", ex.Message);
         }
 
-        var views = await Task.WhenAll(keys.Select(async key => (key, view: await grains.GetGrain<IScriptViewGrain>(ViewKeys.Of(projection, check.Generation, key)).Get())));
+        var views = await Task.WhenAll(keys.Select(async key => (key, view: await grains.GetGrain<IScriptViewGrain>(new ViewKey(projection, check.Generation, ViewRef.Partition(key)).GrainKey).Get())));
         return Results.Ok(new
         {
             projection,
@@ -199,7 +199,7 @@ public static class ScriptProjectionEndpoints
     }
 
     private static async Task<IResult?> CheckProjectionAsync(string projection, OpenCatalog catalog) =>
-        ProjectionNames.All.Contains(projection)
+        ProjectionDefinitions.Names.Contains(projection)
             ? Problems.NotFound($"'{projection}' is a built-in projection; its views have their own routes (see docs/projections.md). /api/views serves JavaScript projections.")
             : await catalog.FindAsync(projection) is null
                 ? Problems.NotFound($"No JavaScript projection '{projection}'; an admin registers one with PUT /api/admin/projections/{projection}.")

@@ -1,7 +1,87 @@
 using Orleans.Concurrency;
 using Reliability.Infrastructure;
+using Reliability.Services;
+using Reliability.Services.Inventory;
+using Reliability.Services.Orders;
+using Reliability.Services.Payments;
 
-namespace Reliability.Projections;
+namespace Reliability.Projections.BuiltIn;
+
+/// <summary>
+/// The <c>orders</c> projection: one order summary per order, joined across the order, inventory and
+/// payment services, and through them each customer's orders. Everything about it is in this file:
+/// what it reads, how an event finds its view, the folds and the view grains.
+/// </summary>
+public static class OrdersProjection
+{
+    public static ProjectionDefinition Definition { get; } = new(
+        ProjectionNames.Orders,
+        [StoreNames.Orders, StoreNames.Inventory, StoreNames.Payments],
+        meta => OrderOf(meta) is { } order ? ViewRef.Order(order) : null,
+        (grains, key) => grains.GetGrain<IOrderSummaryViewGrain>(key.GrainKey));
+
+    /// <summary>
+    /// The order an event belongs to: its stream, its reservation id (<c>{order}:{sku}</c>, the one case
+    /// that reads the payload), or its payment stream.
+    /// </summary>
+    public static string? OrderOf(ProjectedEvent meta) => meta.Store switch
+    {
+        StoreNames.Orders => ProjectionEvents.EntityOf(meta.StreamId),
+        StoreNames.Inventory when meta.Type is nameof(StockReserved) or nameof(StockReleased) or nameof(ReservationRejected) => ProjectionEvents.Deserialize(meta) switch
+        {
+            StockReserved r => OrderOfReservation(r.ReservationId),
+            StockReleased r => OrderOfReservation(r.ReservationId),
+            ReservationRejected r => OrderOfReservation(r.ReservationId),
+            _ => null,
+        },
+        StoreNames.Payments when ProjectionEvents.IsOrderPayment(meta) => meta.StreamId[ProjectionEvents.OrderPaymentStream.Length..],
+        _ => null,
+    };
+
+    private static string? OrderOfReservation(string reservationId)
+    {
+        var colon = reservationId.LastIndexOf(':');
+        return colon > 0 ? reservationId[..colon] : null;
+    }
+}
+
+/// <summary>An order joined from its order, stock and payment events. Pure: the view after one more event.</summary>
+public static class OrderSummaryFold
+{
+    public static OrderSummary Empty(string orderId) =>
+        new(orderId, null, OrderStatus.None, [], 0, PaymentStatus.None, [], 0, DateTimeOffset.MinValue);
+
+    public static OrderSummary Apply(OrderSummary view, object @event, ProjectedEvent meta)
+    {
+        var next = @event switch
+        {
+            OrderCreated created => created.Lines.IsDefaultOrEmpty
+                ? throw new InvalidDataException($"OrderCreated at {meta.Store}:{meta.Position} has no lines.")
+                : view with { CustomerId = created.CustomerId, Lines = created.Lines, Total = created.Lines.Sum(l => l.Amount), Status = Later(view.Status, OrderStatus.Pending) },
+            OrderConfirmed => view with { Status = OrderStatus.Confirmed },
+            OrderCancelled => view with { Status = OrderStatus.Cancelled },
+            OrderVoided => view with { Status = Later(view.Status, OrderStatus.Voided) },
+            StockReserved reserved => Reserve(view, meta, reserved.Quantity, ReservationState.Reserved),
+            StockReleased released => Reserve(view, meta, released.Quantity, ReservationState.Released),
+            ReservationRejected rejected => Reserve(view, meta, rejected.Quantity, ReservationState.Rejected),
+            PaymentCharged => view with { Payment = PaymentStatus.Charged },
+            PaymentDeclined => view with { Payment = PaymentStatus.Declined },
+            PaymentRefunded => view with { Payment = PaymentStatus.Refunded },
+            _ => view,
+        };
+        // The newest event's time, whatever order the three stores' events arrived in, so a rebuild gives the same view.
+        return next with { Revision = view.Revision + 1, UpdatedAt = meta.RecordedAt > view.UpdatedAt ? meta.RecordedAt : view.UpdatedAt };
+    }
+
+    /// <summary>Events of different services may arrive in any order: a later status is never overwritten by Pending.</summary>
+    private static OrderStatus Later(OrderStatus current, OrderStatus incoming) => current == OrderStatus.None ? incoming : current;
+
+    private static OrderSummary Reserve(OrderSummary view, ProjectedEvent meta, int quantity, ReservationState state)
+    {
+        var sku = ProjectionEvents.EntityOf(meta.StreamId);
+        return view with { Reservations = view.Reservations.RemoveAll(r => r.Sku == sku).Add(new ReservationView(sku, quantity, state)) };
+    }
+}
 
 /// <summary>One order, joined across three services; passes itself on to its customer's view after each batch.</summary>
 [CollectionAgeLimit(Minutes = 5)]
@@ -19,9 +99,9 @@ public sealed class OrderSummaryViewGrain(
 
     public Task<OrderSummary?> Get() => Task.FromResult(View);
 
-    private string OrderId => ViewKeys.IdOf(this.GetPrimaryKeyString());
+    private string OrderId => ViewKey.Parse(this.GetPrimaryKeyString()).View.Id!;
 
-    private string CustomerKey(string customer) => ViewKeys.Sibling(this.GetPrimaryKeyString(), ViewKeys.CustomerPrefix + customer);
+    private string CustomerKey(string customer) => ViewKey.Parse(this.GetPrimaryKeyString()).Sibling(ViewRef.Customer(customer)).GrainKey;
 }
 
 /// <summary>
@@ -124,38 +204,11 @@ public sealed class CustomerOrdersViewGrain(
         }
     }
 
-    private string CustomerId => ViewKeys.IdOf(this.GetPrimaryKeyString());
+    private string CustomerId => ViewKey.Parse(this.GetPrimaryKeyString()).View.Id!;
 
     private static int NewestFirst(OrderSummary a, OrderSummary b)
     {
         var byTime = b.UpdatedAt.CompareTo(a.UpdatedAt);
         return byTime != 0 ? byTime : string.CompareOrdinal(a.OrderId, b.OrderId);
     }
-}
-
-[CollectionAgeLimit(Minutes = 5)]
-public sealed class AccountStatementViewGrain(
-    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<AccountStatement>> state)
-    : ProjectionViewGrain<AccountStatement>(state), IAccountStatementViewGrain
-{
-    protected override AccountStatement Initial() => StatementFold.Empty(ViewKeys.IdOf(this.GetPrimaryKeyString()));
-
-    protected override AccountStatement Fold(AccountStatement view, object @event, ProjectedEvent meta) => StatementFold.Apply(view, @event, meta);
-
-    public Task<AccountStatement?> Get() => Task.FromResult(View);
-}
-
-/// <summary>Totals over the whole shop: sees every event of its stores in order, so it keeps one cursor per store.</summary>
-[CollectionAgeLimit(Minutes = 5)]
-public sealed class ShopTotalsViewGrain(
-    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<ShopTotals>> state)
-    : ProjectionViewGrain<ShopTotals>(state), IShopTotalsViewGrain
-{
-    protected override bool OrderedByStore => true;
-
-    protected override ShopTotals Initial() => TotalsFold.Empty;
-
-    protected override ShopTotals Fold(ShopTotals view, object @event, ProjectedEvent meta) => TotalsFold.Apply(view, @event, meta);
-
-    public Task<ShopTotals> Get() => Task.FromResult(View ?? TotalsFold.Empty);
 }
