@@ -134,7 +134,7 @@ public sealed class BenchProjectionsCommand : AsyncCommand<BenchProjectionsComma
             await OpenApi.SendAsync(api, HttpMethod.Put, "/api/admin/ratelimit/policies/http-api",
                 """{"algorithm":"token-bucket","limit":1000000,"period":"1s","rate":1000000}""", null, cancellationToken);
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // the silos' policy caches pick the change up within a second
-            var ingest = new List<(int, (double, double, double, long))>();
+            var ingest = new List<(int, (double, double, double, string))>();
             foreach (var perAppend in new[] { 1, 10 })
             {
                 AnsiConsole.MarkupLine($"ingesting for {Durations.Format(ingestDuration)} at {settings.InFlight} in flight, {perAppend} event(s) per append…");

@@ -69,11 +69,12 @@ public static class JsProjectionBench
     /// lane to a stream of its own at the exact expected version (so no append conflicts), with
     /// <paramref name="perAppend"/> events per request; gives events/s and the latency percentiles.
     /// </summary>
-    public static async Task<(double EventsPerSecond, double P50Ms, double P99Ms, long Errors)> IngestAsync(
+    public static async Task<(double EventsPerSecond, double P50Ms, double P99Ms, string Errors)> IngestAsync(
         ApiClient api, string store, int inFlight, int perAppend, TimeSpan duration, CancellationToken cancellationToken)
     {
         var histogram = new LatencyHistogram();
-        long events = 0, errors = 0;
+        long events = 0;
+        var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
         var run = Guid.NewGuid().ToString("N")[..6];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(duration);
@@ -97,25 +98,26 @@ public static class JsProjectionBench
                     }
                     else
                     {
-                        Interlocked.Increment(ref errors);
+                        errors.AddOrUpdate(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
                         version = (int)(JsonDocument.Parse(await response.Content.ReadAsStringAsync(CancellationToken.None)).RootElement.TryGetProperty("currentVersion", out var current) ? current.GetInt32() : version);
                     }
                 }
                 catch (CommandException)
                 {
-                    Interlocked.Increment(ref errors);
+                    errors.AddOrUpdate("no answer", 1, (_, n) => n + 1);
                 }
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
-        return (events / seconds, histogram.PercentileMs(50), histogram.PercentileMs(99), errors);
+        var described = errors.IsEmpty ? "0" : string.Join(", ", errors.OrderBy(e => e.Key).Select(e => $"{e.Value} × {e.Key}"));
+        return (events / seconds, histogram.PercentileMs(50), histogram.PercentileMs(99), described);
     }
 
     public static string Format(double value, string format = "N0") => value.ToString(format, CultureInfo.InvariantCulture);
 
-    public static Table IngestTable(IEnumerable<(int PerAppend, (double EventsPerSecond, double P50Ms, double P99Ms, long Errors) Result)> rows, int inFlight) =>
+    public static Table IngestTable(IEnumerable<(int PerAppend, (double EventsPerSecond, double P50Ms, double P99Ms, string Errors) Result)> rows, int inFlight) =>
         rows.Aggregate(
             new Table().Title($"ingestion over HTTP into an open store, {inFlight} appends in flight, durable PostgreSQL").AddColumns("events per append", "events/s", "p50 ms", "p99 ms", "errors"),
             (table, row) => table.AddRow(row.PerAppend.ToString(CultureInfo.InvariantCulture), Format(row.Result.EventsPerSecond), Format(row.Result.P50Ms, "0.0"), Format(row.Result.P99Ms, "0.0"),
-                row.Result.Errors.ToString(CultureInfo.InvariantCulture)));
+                row.Result.Errors));
 }

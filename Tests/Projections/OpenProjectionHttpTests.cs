@@ -123,6 +123,23 @@ public sealed class OpenProjectionHttpTests(SiloHostFixture silo)
         Assert.Single(stream.GetProperty("events").EnumerateArray());
     }
 
+    [Fact]
+    public async Task AnAppendAtAVersionAheadOfTheStream_Answers409_AndLeavesNoGap()
+    {
+        await MakeStoreAsync();
+        await SendAsync(HttpMethod.Post, $"/api/streams/{_store}/ahead", Append("none", (Guid.NewGuid(), "A", "{}")));
+
+        var (status, body) = await SendAsync(HttpMethod.Post, $"/api/streams/{_store}/ahead", Append(5, (Guid.NewGuid(), "A", "{}")));
+        var (next, nextBody) = await SendAsync(HttpMethod.Post, $"/api/streams/{_store}/ahead", Append(1, (Guid.NewGuid(), "B", "{}")));
+        var (_, stream) = await SendAsync(HttpMethod.Get, $"/api/streams/{_store}/ahead");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(1, body.GetProperty("currentVersion").GetInt32());
+        Assert.Equal(HttpStatusCode.Created, next);
+        Assert.Equal(2, nextBody.GetProperty("version").GetInt32());
+        Assert.Equal("1,2", string.Join(",", stream.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("version").GetInt32())));
+    }
+
     [Theory]
     [InlineData("""{"events":[{"id":"not-a-uuid","type":"A","data":{}}]}""", "events[0].id")]
     [InlineData("""{"events":[{"id":"6f1c9a3e-2b4d-4e8f-9a7b-1c2d3e4f5a6b","type":"9lives","data":{}}]}""", "events[0].type")]

@@ -29,6 +29,7 @@ public sealed class PostgresEventStores(DatabaseOptions database) : IEventStores
     {
         foreach (var store in _stores.Values)
         {
+            await store.DisposeAsync();
             await store.Source.DisposeAsync();
         }
     }

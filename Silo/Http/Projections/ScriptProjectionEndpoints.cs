@@ -18,7 +18,7 @@ public static class ScriptProjectionEndpoints
     {
         var admin = app.MapGroup("/api/admin/projections").WithTags("Projections admin").AddEndpointFilter<AdminOnlyFilter>();
         admin.MapPut("/{name}", PutAsync);
-        app.MapGet("/api/projections/{name}/script", ScriptAsync).WithTags("Projections");
+        admin.MapGet("/{name}/script", ScriptAsync);
 
         var views = app.MapGroup("/api/views").WithTags("Views");
         views.MapGet("/{projection}/{key}", GetAsync);
@@ -151,7 +151,7 @@ public static class ScriptProjectionEndpoints
                 projection,
                 key,
                 version = status.LiveVersion,
-                state = JsonDocument.Parse(read.View.Json).RootElement,
+                state = JsonSerializer.Deserialize<JsonElement>(read.View.Json),
                 events = read.View.Events,
                 updatedAt = read.View.UpdatedAt,
                 stale = read.Stale,
@@ -189,7 +189,7 @@ public static class ScriptProjectionEndpoints
             views = views.Where(v => v.view is not null).Select(v => new
             {
                 key = v.key,
-                state = JsonDocument.Parse(v.view!.Json).RootElement,
+                state = JsonSerializer.Deserialize<JsonElement>(v.view!.Json),
                 events = v.view.Events,
                 updatedAt = v.view.UpdatedAt,
             }),

@@ -147,7 +147,7 @@ public static class StreamEndpoints
                 version = e.Version,
                 position = e.Position,
                 recordedAt = e.RecordedAt,
-                data = JsonDocument.Parse(e.Payload).RootElement,
+                data = JsonSerializer.Deserialize<JsonElement>(e.Payload),
             }),
             next = events.Length == max ? events[^1].Version + 1 : (int?)null,
         });
