@@ -81,6 +81,8 @@ public static class JsProjectionBench
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async lane =>
         {
+            // Each lane is a producer of its own (its own API key), as many services would be.
+            var headers = new Dictionary<string, string> { ["X-Api-Key"] = $"bench-producer-{run}-{lane}" };
             var version = 0;
             while (!stop.IsCancellationRequested)
             {
@@ -89,7 +91,7 @@ public static class JsProjectionBench
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var response = await api.SendAsync(HttpMethod.Post, lane, $"/api/streams/{store}/{run}-{lane}", body, cancellationToken: CancellationToken.None);
+                    using var response = await api.SendAsync(HttpMethod.Post, lane, $"/api/streams/{store}/{run}-{lane}", body, headers, CancellationToken.None);
                     if (response.StatusCode == System.Net.HttpStatusCode.Created)
                     {
                         histogram.Record(Stopwatch.GetElapsedTime(started));

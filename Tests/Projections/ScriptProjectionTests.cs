@@ -158,6 +158,26 @@ public sealed class ScriptProjectionTests
     }
 
     [Fact]
+    public void TheEvent_CarriesItsPlace_AndItsData_WhichReadsTwiceTheSame_AndCanBeReplaced()
+    {
+        var script = ScriptProjection.Compile("p", 1,
+            """
+            fromStores('shop').when({
+              A: (s, e) => {
+                const first = e.data;
+                e.data = { replaced: true };
+                return { where: `${e.store}/${e.stream}@${e.version} ${e.type}`, same: first === first, n: first.n, replaced: e.data.replaced, keys: Object.keys(e).join(',') };
+              },
+            });
+            """);
+
+        var (json, errors) = FoldAll(script, null, Event("A", """{"n":7}""", stream: "s-9"));
+
+        Assert.Empty(errors);
+        Assert.Equal("""{"where":"shop/s-9@1 A","same":true,"n":7,"replaced":true,"keys":"store,stream,type,version,position,recordedAt,data"}""", json);
+    }
+
+    [Fact]
     public void AProjectionWithoutPartitionBy_HasOneView_ForTheTypesItHandles()
     {
         var script = ScriptProjection.Compile("p", 1, "fromStores('shop').when({ A: (s, e) => s })");
