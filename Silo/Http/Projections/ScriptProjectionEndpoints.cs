@@ -140,8 +140,8 @@ public static class ScriptProjectionEndpoints
             return problem;
         }
 
-        var (read, _) = await grains.ReadScriptViewAsync(projection, key, tokens, maxWait);
-        var status = await grains.GetGrain<IProjectionRunnerGrain>(projection).GetStatus();
+        var (read, generation) = await grains.ReadScriptViewAsync(projection, key, tokens, maxWait);
+        var version = (await catalog.ForGenerationAsync(projection, generation))?.Version;
         return read.View is null
             ? Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.",
                 read.Stale ? $"No view '{key}' in projection '{projection}' yet: it has not caught up with the given tokens." : $"No view '{key}' in projection '{projection}'.",
@@ -150,7 +150,7 @@ public static class ScriptProjectionEndpoints
             {
                 projection,
                 key,
-                version = status.LiveVersion,
+                version,
                 state = JsonSerializer.Deserialize<JsonElement>(read.View.Json),
                 events = read.View.Events,
                 updatedAt = read.View.UpdatedAt,
