@@ -8,8 +8,8 @@ namespace Reliability.Projections;
 /// projection) that folds it, or null for an event it does not need; and how to reach a view grain by its
 /// key. Routing looks at the event's store, stream and type, and reads its payload only where the key is
 /// in it, so most events are deserialized once, by their view. The runner, checkpoints, rebuilds,
-/// parking and read-your-writes work for any descriptor: the built-in ones below, each in a file of its
-/// own with its folds and grains, and JavaScript ones made from a script (see Scripts/).
+/// parking and read-your-writes work for any descriptor: the built-in ones below, each in a folder of its
+/// own beside its folds and grains, and JavaScript ones made from a script (see Scripts/).
 /// </summary>
 public sealed record ProjectionDefinition(
     string Name,

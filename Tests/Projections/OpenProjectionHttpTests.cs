@@ -317,6 +317,26 @@ public sealed class OpenProjectionHttpTests(SiloHostFixture silo)
     }
 
     [Fact]
+    public async Task AnEventThatCommitsLate_BehindOneAppendedOverHttp_IsStillFolded_NotSkipped()
+    {
+        await MakeStoreAsync();
+        await PutScriptAsync($$"""fromStores('{{_store}}').when({ Hit: (s, e) => { s.n = (s.n || 0) + 1; s.last = e.stream; return s; } });""");
+        var database = new Reliability.Infrastructure.DatabaseOptions { ConnectionString = silo.ConnectionString };
+
+        // A writer takes a position and holds its transaction open; an append over HTTP gets a later
+        // position and commits first. The runner must not move past the open one.
+        var slow = EventTables.AppendSlowlyAsync(database, _store, "slow", 1, "Hit", "{}", TimeSpan.FromSeconds(2));
+        await Task.Delay(300);
+        var (_, fast) = await SendAsync(HttpMethod.Post, $"/api/streams/{_store}/fast", Append("none", (Guid.NewGuid(), "Hit", "{}")), silo_: 1);
+        var slowPosition = await slow;
+        var both = await ViewAsync("all", $"{_store}:{slowPosition},{fast.GetProperty("token").GetString()}");
+
+        Assert.True(long.Parse(fast.GetProperty("token").GetString()!.Split(':')[1]) > slowPosition, "the HTTP append should have the later position");
+        Assert.False(both.GetProperty("stale").GetBoolean());
+        Assert.Equal(2, both.GetProperty("state").GetProperty("n").GetInt32());
+    }
+
+    [Fact]
     public async Task ManyClientsAppendingAtOnce_AreAllCounted_ByAView_SoIngestionIsGapSafe()
     {
         await MakeStoreAsync();

@@ -1,27 +1,10 @@
 using System.Collections.Immutable;
-using Reliability.Infrastructure;
 using Reliability.Services;
 using Reliability.Services.Inventory;
 using Reliability.Services.Orders;
 using Reliability.Services.Payments;
 
 namespace Reliability.Projections.BuiltIn;
-
-/// <summary>The <c>totals</c> projection: one view that sees the order lifecycle, order payments and reservations.</summary>
-public static class TotalsProjection
-{
-    public static ProjectionDefinition Definition { get; } = new(
-        ProjectionNames.Totals,
-        [StoreNames.Orders, StoreNames.Inventory, StoreNames.Payments],
-        meta => meta.Store switch
-        {
-            StoreNames.Orders => ViewRef.Single,
-            StoreNames.Inventory when meta.Type is nameof(StockReserved) or nameof(StockReleased) => ViewRef.Single,
-            StoreNames.Payments when meta.Type is nameof(PaymentCharged) or nameof(PaymentRefunded) && ProjectionEvents.IsOrderPayment(meta) => ViewRef.Single,
-            _ => null,
-        },
-        (grains, key) => grains.GetGrain<IShopTotalsViewGrain>(key.GrainKey));
-}
 
 /// <summary>Shop-wide totals. Pure; only order payments count as revenue (transfers are not sales).</summary>
 public static class TotalsFold
@@ -46,19 +29,4 @@ public static class TotalsFold
 
     private static ShopTotals Count(ShopTotals view, OrderStatus status, long delta) =>
         view with { OrdersByStatus = view.OrdersByStatus.SetItem(status, view.OrdersByStatus.GetValueOrDefault(status) + delta) };
-}
-
-/// <summary>Totals over the whole shop: sees every event of its stores in order, so it keeps one cursor per store.</summary>
-[CollectionAgeLimit(Minutes = 5)]
-public sealed class ShopTotalsViewGrain(
-    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<ShopTotals>> state)
-    : ProjectionViewGrain<ShopTotals>(state), IShopTotalsViewGrain
-{
-    protected override bool OrderedByStore => true;
-
-    protected override ShopTotals Initial() => TotalsFold.Empty;
-
-    protected override ShopTotals Fold(ShopTotals view, object @event, ProjectedEvent meta) => TotalsFold.Apply(view, @event, meta);
-
-    public Task<ShopTotals> Get() => Task.FromResult(View ?? TotalsFold.Empty);
 }

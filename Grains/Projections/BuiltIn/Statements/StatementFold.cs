@@ -1,17 +1,6 @@
-using Reliability.Infrastructure;
 using Reliability.Services.Accounts;
 
 namespace Reliability.Projections.BuiltIn;
-
-/// <summary>The <c>statements</c> projection: every event of an account, folded into its statement.</summary>
-public static class StatementsProjection
-{
-    public static ProjectionDefinition Definition { get; } = new(
-        ProjectionNames.Statements,
-        [StoreNames.Accounts],
-        meta => ViewRef.Account(ProjectionEvents.EntityOf(meta.StreamId)),
-        (grains, key) => grains.GetGrain<IAccountStatementViewGrain>(key.GrainKey));
-}
 
 /// <summary>An account's balance and movements. Pure.</summary>
 public static class StatementFold
@@ -39,16 +28,4 @@ public static class StatementFold
             RecentMovements = movements.Length > KeptMovements ? movements.RemoveAt(0) : movements,
         };
     }
-}
-
-[CollectionAgeLimit(Minutes = 5)]
-public sealed class AccountStatementViewGrain(
-    [PersistentState("view", StoreNames.Projections)] IPersistentState<ViewState<AccountStatement>> state)
-    : ProjectionViewGrain<AccountStatement>(state), IAccountStatementViewGrain
-{
-    protected override AccountStatement Initial() => StatementFold.Empty(ViewKey.Parse(this.GetPrimaryKeyString()).View.Id!);
-
-    protected override AccountStatement Fold(AccountStatement view, object @event, ProjectedEvent meta) => StatementFold.Apply(view, @event, meta);
-
-    public Task<AccountStatement?> Get() => Task.FromResult(View);
 }
