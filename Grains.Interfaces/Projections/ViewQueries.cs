@@ -40,7 +40,8 @@ public static class ViewQueries
         return (read, generation);
     }
 
-    private static async Task<ViewRead<T>> ReadAsync<T>(this IGrainFactory grains, string projection, ImmutableArray<ConsistencyToken> after, TimeSpan wait, Func<int, Task<T?>> read)
+    /// <summary>Reads a view of any projection: <paramref name="read"/> gets the generation to read.</summary>
+    public static async Task<ViewRead<T>> ReadAsync<T>(this IGrainFactory grains, string projection, ImmutableArray<ConsistencyToken> after, TimeSpan wait, Func<int, Task<T?>> read)
         where T : class
     {
         var runner = grains.GetGrain<IProjectionRunnerGrain>(projection);

@@ -15,7 +15,15 @@ public sealed record ProjectionDefinition(
     string Name,
     ImmutableArray<string> Sources,
     Func<ProjectedEvent, ViewRef?> Route,
-    Func<IGrainFactory, ViewKey, IProjectionViewGrain> View);
+    Func<IGrainFactory, ViewKey, IProjectionViewGrain> View)
+{
+    /// <summary>
+    /// The query of one view by its key, for <c>GET /api/views/{projection}/{kind}:{id}</c>: the view as its
+    /// read type, or null when there is none of that kind and id. Left out, the projection is queried only
+    /// through routes of its own.
+    /// </summary>
+    public Func<IGrainFactory, ViewKey, Task<object?>>? Read { get; init; }
+}
 
 public static class ProjectionDefinitions
 {

@@ -56,6 +56,27 @@ public sealed class ProjectionHttpTests(SiloHostFixture silo)
     }
 
     [Fact]
+    public async Task TheBuiltInDescriptors_AnswerTheGenericViewRoute_ByTypedKey()
+    {
+        var saga = await PlaceOrderAsync(2);
+        var orderId = saga.GetProperty("sagaId").GetString()!["order-".Length..];
+        var after = string.Join(',', saga.GetProperty("consistency").EnumerateArray().Select(t => t.GetString()));
+
+        var summary = await GetJsonAsync($"/api/views/orders/order:{orderId}?after={after}");
+        var customer = await GetJsonAsync($"/api/views/orders/customer:{_customer}?after={after}");
+        var totals = await GetJsonAsync($"/api/views/totals/all?after={after}");
+        var unknownKind = await GetJsonAsync($"/api/views/orders/nosuch:{orderId}", HttpStatusCode.NotFound);
+        var badKey = await GetJsonAsync("/api/views/orders/order:", HttpStatusCode.BadRequest);
+
+        Assert.False(summary.GetProperty("stale").GetBoolean());
+        Assert.Equal(8m, summary.GetProperty("state").GetProperty("total").GetDecimal());
+        Assert.Equal(orderId, customer.GetProperty("state").GetProperty("orders")[0].GetProperty("orderId").GetString());
+        Assert.True(totals.GetProperty("state").GetProperty("revenue").GetDecimal() >= 8m);
+        Assert.False(unknownKind.GetProperty("stale").GetBoolean());
+        Assert.Equal("key", badKey.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task TransferResponse_Tokens_MakeTheStatementIncludeIt()
     {
         var (alice, bob) = ($"sa{Guid.NewGuid():N}"[..14], $"sb{Guid.NewGuid():N}"[..14]);

@@ -124,6 +124,11 @@ public static class ScriptProjectionEndpoints
 
     private static async Task<IResult> GetAsync(string projection, string key, string? after, string? wait, OpenCatalog catalog, IGrainFactory grains)
     {
+        if (ProjectionDefinitions.Find(projection) is { } builtIn)
+        {
+            return await GetBuiltInAsync(builtIn, key, after, wait, grains);
+        }
+
         if (await CheckProjectionAsync(projection, catalog) is { } missing)
         {
             return missing;
@@ -157,6 +162,29 @@ public static class ScriptProjectionEndpoints
                 stale = read.Stale,
                 rebuilding = read.Rebuilding,
             });
+    }
+
+    /// <summary>A built-in descriptor's view by its typed key written <c>kind:id</c> (<c>order:42</c>, <c>account:alice</c>, or <c>all</c>).</summary>
+    private static async Task<IResult> GetBuiltInAsync(ProjectionDefinition projection, string key, string? after, string? wait, IGrainFactory grains)
+    {
+        var (tokens, maxWait, problem) = ViewReads.Parse(after, wait);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var colon = key.IndexOf(':');
+        var view = colon < 0 ? new ViewRef(key, null) : new ViewRef(key[..colon], key[(colon + 1)..]);
+        if (projection.Read is not { } query || view.Kind.Length == 0 || view.Id is { Length: 0 })
+        {
+            return Problems.BadRequest(new FieldError("key", "must be kind:id (e.g. order:42, customer:alice, account:alice) or all"));
+        }
+
+        var read = await grains.ReadAsync(projection.Name, tokens, maxWait, generation => query(grains, new ViewKey(projection.Name, generation, view)));
+        return read.View is null
+            ? Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.", $"No view '{key}' in projection '{projection.Name}'{(read.Stale ? " yet" : "")}.",
+                new Dictionary<string, object?> { ["stale"] = read.Stale, ["rebuilding"] = read.Rebuilding })
+            : Results.Ok(new { projection = projection.Name, key, state = read.View, stale = read.Stale, rebuilding = read.Rebuilding });
     }
 
     private static async Task<IResult> ListAsync(string projection, string? prefix, string? after, string? limit, OpenCatalog catalog, IGrainFactory grains, IProjectionStore store)
@@ -200,7 +228,7 @@ public static class ScriptProjectionEndpoints
 
     private static async Task<IResult?> CheckProjectionAsync(string projection, OpenCatalog catalog) =>
         ProjectionDefinitions.Names.Contains(projection)
-            ? Problems.NotFound($"'{projection}' is a built-in projection; its views have their own routes (see docs/projections.md). /api/views serves JavaScript projections.")
+            ? Problems.NotFound($"'{projection}' is a built-in projection: read its views one by one (GET /api/views/{projection}/kind:id) or through their own routes; listing serves JavaScript projections.")
             : await catalog.FindAsync(projection) is null
                 ? Problems.NotFound($"No JavaScript projection '{projection}'; an admin registers one with PUT /api/admin/projections/{projection}.")
                 : null;

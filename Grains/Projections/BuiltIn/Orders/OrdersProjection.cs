@@ -14,7 +14,15 @@ public static class OrdersProjection
         ProjectionNames.Orders,
         [StoreNames.Orders, StoreNames.Inventory, StoreNames.Payments],
         meta => OrderOf(meta) is { } order ? ViewRef.Order(order) : null,
-        (grains, key) => grains.GetGrain<IOrderSummaryViewGrain>(key.GrainKey));
+        (grains, key) => grains.GetGrain<IOrderSummaryViewGrain>(key.GrainKey))
+    {
+        Read = async (grains, key) => key.View.Kind switch
+        {
+            "order" => await grains.GetGrain<IOrderSummaryViewGrain>(key.GrainKey).Get(),
+            "customer" => await grains.GetGrain<ICustomerOrdersViewGrain>(key.GrainKey).Get() is { Orders.Length: > 0 } orders ? orders : null,
+            _ => null,
+        },
+    };
 
     /// <summary>
     /// The order an event belongs to: its stream, its reservation id (<c>{order}:{sku}</c>, the one case

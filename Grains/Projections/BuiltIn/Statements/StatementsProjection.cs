@@ -9,5 +9,8 @@ public static class StatementsProjection
         ProjectionNames.Statements,
         [StoreNames.Accounts],
         meta => ViewRef.Account(ProjectionEvents.EntityOf(meta.StreamId)),
-        (grains, key) => grains.GetGrain<IAccountStatementViewGrain>(key.GrainKey));
+        (grains, key) => grains.GetGrain<IAccountStatementViewGrain>(key.GrainKey))
+    {
+        Read = async (grains, key) => key.View.Kind == "account" ? await grains.GetGrain<IAccountStatementViewGrain>(key.GrainKey).Get() : null,
+    };
 }

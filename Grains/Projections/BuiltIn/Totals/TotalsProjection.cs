@@ -17,5 +17,8 @@ public static class TotalsProjection
             StoreNames.Payments when meta.Type is nameof(PaymentCharged) or nameof(PaymentRefunded) && ProjectionEvents.IsOrderPayment(meta) => ViewRef.Single,
             _ => null,
         },
-        (grains, key) => grains.GetGrain<IShopTotalsViewGrain>(key.GrainKey));
+        (grains, key) => grains.GetGrain<IShopTotalsViewGrain>(key.GrainKey))
+    {
+        Read = async (grains, key) => key.View == ViewRef.Single ? await grains.GetGrain<IShopTotalsViewGrain>(key.GrainKey).Get() : null,
+    };
 }
