@@ -299,8 +299,8 @@ public sealed class ViewGetCommand : AsyncCommand<ViewGetSettings>
         var query = settings.After is null ? "" : $"?after={Uri.EscapeDataString(settings.After)}&wait={settings.Wait.ToString(CultureInfo.InvariantCulture)}";
         var (_, body) = await OpenApi.SendAsync(api, HttpMethod.Get, $"/api/views/{projection}/{Uri.EscapeDataString(settings.Key)}{query}", null, settings.AdminToken, cancellationToken);
         var stale = body.GetProperty("stale").GetBoolean();
-        AnsiConsole.Write(new Panel(Markup.Escape(OpenApi.Pretty(body.GetProperty("state"))))
-            .Header($"{Markup.Escape(settings.Projection)}/{Markup.Escape(settings.Key)} · script version {body.GetProperty("version")} · {body.GetProperty("events")} events"));
+        AnsiConsole.Write(new Panel(Markup.Escape(OpenApi.Pretty(body.GetProperty("state")))).Header($"{Markup.Escape(settings.Projection)}/{Markup.Escape(settings.Key)}"));
+        AnsiConsole.MarkupLine($"script version {body.GetProperty("version")}, {body.GetProperty("events")} events folded.");
         AnsiConsole.MarkupLine(stale ? "[yellow]stale: the view has not applied the given tokens yet[/]" : settings.After is null ? "" : "[green]includes the given tokens[/]");
         return stale ? 1 : 0;
     }

@@ -63,7 +63,12 @@ public static class ViewRender
         var table = new Table().Title("projections").AddColumns("projection", "generation", "source", "checkpoint", "behind", "seconds behind", "lag p50/p99 (30 s)", "parked", "runner", "last error");
         foreach (var status in statuses)
         {
-            var generation = status.RebuildingGeneration is { } rebuilding ? $"{status.LiveGeneration} [blue](rebuilding {rebuilding})[/]" : status.LiveGeneration.ToString(CultureInfo.InvariantCulture);
+            // A JavaScript projection also names each generation's script version.
+            static string Version(int? version) => version is { } v ? $" v{v}" : "";
+            var generation = status.RebuildingGeneration is { } rebuilding
+                ? $"{status.LiveGeneration}{Version(status.LiveVersion)} [blue](rebuilding {rebuilding}{Version(status.RebuildVersion)})[/]"
+                : $"{status.LiveGeneration}{Version(status.LiveVersion)}";
+            var lastError = status.Held is { } held ? $"[yellow]{Markup.Escape(held)}[/]" : Markup.Escape(status.LastError ?? "");
             var first = true;
             foreach (var source in status.Sources)
             {
@@ -77,7 +82,7 @@ public static class ViewRender
                     first ? $"{status.Lag.P50Ms:0.#} / {status.Lag.P99Ms:0.#} ms ({status.Lag.Samples:N0})" : "",
                     first ? (status.Parked == 0 ? "0" : $"[red]{status.Parked}[/]") : "",
                     first ? Markup.Escape(status.Silo) : "",
-                    first ? Markup.Escape(status.LastError ?? "") : "");
+                    first ? lastError : "");
                 first = false;
             }
         }
