@@ -32,17 +32,10 @@ public static class ProjectionHosting
         services.AddSingleton<IOpenCatalogStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Projections)
             ? new PostgresOpenCatalogStore(sp.GetRequiredService<DatabaseOptions>())
             : new InMemoryOpenCatalogStore(sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp =>
-        {
-            var database = sp.GetRequiredService<DatabaseOptions>();
-            return new OpenCatalog(
-                sp.GetRequiredService<IOpenCatalogStore>(),
-                // An open store's events get the built-in services' event table, in the store's own schema or database.
-                (store, cancellationToken) => database.IsConfigured(store)
-                    ? SchemaInstaller.ApplyAsync(StoreCatalog.OpenStore(store), database.ConnectionStringFor(store), cancellationToken)
-                    : Task.CompletedTask,
-                sp.GetRequiredService<TimeProvider>());
-        });
+        services.AddSingleton(sp => new OpenCatalog(
+            sp.GetRequiredService<IOpenCatalogStore>(),
+            OpenCatalog.SchemaMaker(sp.GetRequiredService<DatabaseOptions>()),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<StreamIngestion>();
         services.AddSingleton<ProjectionMetrics>();
         services.AddSingleton<ProjectionNudger>();

@@ -22,6 +22,15 @@ public sealed class OpenCatalog(IOpenCatalogStore store, Func<string, Cancellati
 
     public ScriptLimits Limits { get; } = limits ?? ScriptLimits.Default;
 
+    /// <summary>
+    /// Makes an open store's event table where the store lives: a schema of its name in the shared
+    /// database, or the database <c>Database:Stores:&lt;store&gt;</c> names; nothing in Localhost mode.
+    /// </summary>
+    public static Func<string, CancellationToken, Task> SchemaMaker(DatabaseOptions database) => (store, cancellationToken) =>
+        database.IsConfigured(store)
+            ? SchemaInstaller.ApplyAsync(StoreCatalog.OpenStore(store), database.ConnectionStringFor(store), cancellationToken)
+            : Task.CompletedTask;
+
     /// <summary>The open store, or null if none of that name was made.</summary>
     public async Task<StoreInfo?> FindStoreAsync(string name)
     {
