@@ -69,11 +69,17 @@ public sealed class OpenCatalog(IOpenCatalogStore store, Func<string, Cancellati
 
     /// <summary>
     /// Compiles the script (refusing it with <see cref="ScriptDefinitionException"/>), checks its stores
-    /// exist, and writes it as the projection's next version, unless it is the newest one already.
+    /// exist (and, when <paramref name="expectedStores"/> is given, that they are those), and writes it as the
+    /// projection's next version, unless it is the newest one already.
     /// </summary>
-    public async Task<(ScriptDefinition Definition, bool Created)> RegisterAsync(string name, string source)
+    public async Task<(ScriptDefinition Definition, bool Created)> RegisterAsync(string name, string source, IReadOnlyCollection<string>? expectedStores = null)
     {
         var compiled = ScriptProjection.Compile(name, 0, source, Limits);
+        if (expectedStores is not null && !compiled.Stores.Order(StringComparer.Ordinal).SequenceEqual(expectedStores.Distinct().Order(StringComparer.Ordinal)))
+        {
+            throw new ScriptStoresMismatchException($"the script reads {string.Join(", ", compiled.Stores)} (its fromStores), but stores says {string.Join(", ", expectedStores)}");
+        }
+
         foreach (var source_ in compiled.Stores)
         {
             if (!await IsEventStoreAsync(source_))

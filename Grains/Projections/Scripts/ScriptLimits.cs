@@ -26,3 +26,6 @@ public sealed record ScriptLimits
 
 /// <summary>A script was refused at registration: where, and why.</summary>
 public sealed class ScriptDefinitionException(string message) : Exception(message);
+
+/// <summary>A registration's <c>stores</c> field does not say what its script reads.</summary>
+public sealed class ScriptStoresMismatchException(string message) : Exception(message);

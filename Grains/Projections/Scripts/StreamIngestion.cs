@@ -88,7 +88,7 @@ public sealed class StreamIngestion(IEventStores stores, IProjectionNudger nudge
             return null;
         }
 
-        var stored = (await source.ReadStreamAsync(stream, first.Version - 1, cancellationToken)).Take(events.Count).ToList();
+        var stored = await source.ReadStreamAsync(stream, first.Version - 1, cancellationToken, limit: events.Count);
         if (stored.Count != events.Count || !stored.Select(e => e.CommandId).SequenceEqual(events.Select(e => e.CommandId)))
         {
             return null;
@@ -99,5 +99,5 @@ public sealed class StreamIngestion(IEventStores stores, IProjectionNudger nudge
 
     /// <summary>A page of a stream: the events after <paramref name="afterVersion"/>, at most <paramref name="limit"/>.</summary>
     public async Task<ImmutableArray<RecordedEvent>> ReadAsync(string store, string stream, int afterVersion, int limit, CancellationToken cancellationToken = default) =>
-        [.. (await stores.For(store).ReadStreamAsync(stream, afterVersion, cancellationToken)).Take(limit)];
+        [.. await stores.For(store).ReadStreamAsync(stream, afterVersion, cancellationToken, limit)];
 }

@@ -52,8 +52,8 @@ public interface IEventStore
 
     string Name { get; }
 
-    /// <summary>The stream's events after <paramref name="afterVersion"/> (all of them by default), in order.</summary>
-    Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default);
+    /// <summary>The stream's events after <paramref name="afterVersion"/> (all of them by default), in order, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default, int limit = int.MaxValue);
 
     /// <summary>The first event <paramref name="commandId"/> wrote to the stream, or null if it wrote none.</summary>
     Task<RecordedEvent?> FindCommandAsync(string streamId, string commandId, CancellationToken cancellationToken = default);

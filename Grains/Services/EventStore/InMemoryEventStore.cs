@@ -15,11 +15,11 @@ public sealed class InMemoryEventStore(string name, TimeProvider time) : IEventS
 
     public string Name => name;
 
-    public Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default, int limit = int.MaxValue)
     {
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<RecordedEvent>>(_streams.TryGetValue(streamId, out var stream) ? stream.Skip(Math.Max(0, afterVersion)).ToList() : []);
+            return Task.FromResult<IReadOnlyList<RecordedEvent>>(_streams.TryGetValue(streamId, out var stream) ? stream.Skip(Math.Max(0, afterVersion)).Take(limit).ToList() : []);
         }
     }
 

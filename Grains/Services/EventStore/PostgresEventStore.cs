@@ -22,12 +22,13 @@ public sealed class PostgresEventStore(string name, NpgsqlDataSource source) : I
 
     public NpgsqlDataSource Source => source;
 
-    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamAsync(string streamId, int afterVersion = 0, CancellationToken cancellationToken = default, int limit = int.MaxValue)
     {
         await using var command = source.CreateCommand(
-            "SELECT position, stream_id, version, event_type, payload::text, command_id, recorded_at FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version");
+            "SELECT position, stream_id, version, event_type, payload::text, command_id, recorded_at FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3");
         command.Parameters.AddWithValue(streamId);
         command.Parameters.AddWithValue(afterVersion);
+        command.Parameters.AddWithValue(limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var events = new List<RecordedEvent>();
         while (await reader.ReadAsync(cancellationToken))

@@ -46,7 +46,7 @@ public static class ScriptProjectionEndpoints
         }
 
         string? script;
-        ImmutableArray<string>? stores = null;
+        List<string>? stores = null;
         var contentType = request.ContentType ?? "";
         if (contentType.StartsWith("application/javascript", StringComparison.OrdinalIgnoreCase) || contentType.StartsWith("text/javascript", StringComparison.OrdinalIgnoreCase))
         {
@@ -62,7 +62,7 @@ public static class ScriptProjectionEndpoints
             }
 
             script = body!.Script;
-            stores = body.Stores is null ? null : [.. body.Stores];
+            stores = body.Stores;
         }
 
         if (string.IsNullOrWhiteSpace(script))
@@ -70,31 +70,19 @@ public static class ScriptProjectionEndpoints
             return Problems.BadRequest(new FieldError("script", "is required: the projection's JavaScript source"));
         }
 
-        if (stores is { } named)
-        {
-            // The script says what it reads; a stores field, when sent, must say the same (a check, not a second source).
-            try
-            {
-                var reads = ScriptProjection.Compile(name, 0, script, catalog.Limits).Stores;
-                if (!reads.Order(StringComparer.Ordinal).SequenceEqual(named.Distinct().Order(StringComparer.Ordinal)))
-                {
-                    return Problems.BadRequest(new FieldError("stores", $"the script reads {string.Join(", ", reads)} (its fromStores), but stores says {string.Join(", ", named)}"));
-                }
-            }
-            catch (ScriptDefinitionException ex)
-            {
-                return ScriptProblem(ex);
-            }
-        }
-
         (ScriptDefinition Definition, bool Created) registered;
         try
         {
-            registered = await catalog.RegisterAsync(name, script);
+            registered = await catalog.RegisterAsync(name, script, stores);
         }
         catch (ScriptDefinitionException ex)
         {
             return ScriptProblem(ex);
+        }
+        catch (ScriptStoresMismatchException ex)
+        {
+            // The script says what it reads; a stores field, when sent, must say the same (a check, not a second source).
+            return Problems.BadRequest(new FieldError("stores", ex.Message));
         }
 
         var runner = grains.GetGrain<IProjectionRunnerGrain>(name);
