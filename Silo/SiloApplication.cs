@@ -49,6 +49,7 @@ public static class SiloApplication
         app.MapCarts();
         app.MapIdempotencyClaims();
         app.MapSagas();
+        app.MapWorkflows();
         app.MapProjections();
         app.MapStreams();
         app.MapScriptProjections();

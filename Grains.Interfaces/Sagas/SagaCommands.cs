@@ -21,6 +21,7 @@ namespace Reliability.Sagas;
 [JsonDerivedType(typeof(DebitAccount), "debit-account")]
 [JsonDerivedType(typeof(RefundDebit), "refund-debit")]
 [JsonDerivedType(typeof(CreditAccount), "credit-account")]
+[JsonDerivedType(typeof(HttpCall), "http")]
 public abstract record SagaCommand;
 
 [GenerateSerializer, Immutable, Alias("sagas.create-order")]
@@ -53,3 +54,20 @@ public sealed record RefundDebit(string AccountId) : SagaCommand;
 
 [GenerateSerializer, Immutable, Alias("sagas.credit-account")]
 public sealed record CreditAccount(string AccountId, decimal Amount, string Reference) : SagaCommand;
+
+/// <summary>
+/// A call to a participant over HTTP, as its workflow definition wrote it: the URL, header values and body
+/// are templates (<c>{{input.amount}}</c>, <c>{{steps.reserve.response.body.id}}</c>) rendered at each
+/// attempt from the saga's input and its earlier steps' answers. Kept with the saga, so a saga runs the
+/// version it started with whatever is registered later.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sagas.http-call")]
+public sealed record HttpCall(
+    [property: Id(0)] string Method,
+    [property: Id(1)] string Url,
+    [property: Id(2)] ImmutableArray<HttpHeaderTemplate> Headers,
+    [property: Id(3)] string? Body) : SagaCommand;
+
+/// <summary>One request header of an <see cref="HttpCall"/>; its value is a template, which may name a configured secret.</summary>
+[GenerateSerializer, Immutable, Alias("sagas.http-header")]
+public sealed record HttpHeaderTemplate([property: Id(0)] string Name, [property: Id(1)] string Value);

@@ -3,13 +3,35 @@ using Reliability.Projections;
 
 namespace Reliability.Sagas;
 
-/// <summary>One step: an action on a participant and the compensation that undoes it (none for a last step that cannot fail after it).</summary>
+/// <summary>
+/// One step: an action on a participant and the compensation that undoes it (none for a last step that cannot
+/// fail after it). <see cref="Policy"/> is the step's own retry and timeout; without one the saga options apply.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("sagas.step")]
-public sealed record SagaStep(string Name, SagaCommand Action, SagaCommand? Compensation);
+public sealed record SagaStep(string Name, SagaCommand Action, SagaCommand? Compensation, StepPolicy? Policy = null);
 
-/// <summary>What to run: a kind (place-order, transfer) and its steps in order.</summary>
+/// <summary>
+/// A step's retry policy and timeout, from its workflow definition. The delay before attempt n + 1 is
+/// <see cref="InitialInterval"/> × <see cref="BackoffCoefficient"/>^(n−1), at most <see cref="MaxInterval"/>,
+/// and never shorter than a participant's <c>Retry-After</c>. <see cref="UntilSuccess"/> marks a step after
+/// the pivot: it is retried, whatever it answers, until it succeeds.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sagas.step-policy")]
+public sealed record StepPolicy(
+    [property: Id(0)] int MaxAttempts,
+    [property: Id(1)] TimeSpan InitialInterval,
+    [property: Id(2)] double BackoffCoefficient,
+    [property: Id(3)] TimeSpan MaxInterval,
+    [property: Id(4)] ImmutableArray<int> NonRetryableStatuses,
+    [property: Id(5)] TimeSpan Timeout,
+    [property: Id(6)] bool UntilSuccess);
+
+/// <summary>
+/// What to run: a kind (a workflow's name) and its steps in order. A registered workflow also gives its
+/// <see cref="Version"/> and the start request's <see cref="Input"/> (JSON), which its templates read.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("sagas.definition")]
-public sealed record SagaDefinition(string Kind, ImmutableArray<SagaStep> Steps);
+public sealed record SagaDefinition(string Kind, ImmutableArray<SagaStep> Steps, int? Version = null, string? Input = null);
 
 public enum SagaStatus
 {
@@ -39,7 +61,11 @@ public static class SagaStatuses
 /// answer that wrote an event, where it is (a consistency token, <c>store:position</c>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sagas.history-entry")]
-public sealed record SagaHistoryEntry(int Step, string StepName, bool Compensation, int Attempt, string Outcome, string? Detail, DateTimeOffset At, string Silo, string? Token = null);
+public sealed record SagaHistoryEntry(int Step, string StepName, bool Compensation, int Attempt, string Outcome, string? Detail, DateTimeOffset At, string Silo, string? Token = null, CallRecord? Call = null);
+
+/// <summary>What an HTTP call of a step was: the URL it went to, the status it got (none without an answer), how long it took.</summary>
+[GenerateSerializer, Immutable, Alias("sagas.call-record")]
+public sealed record CallRecord([property: Id(0)] string Method, [property: Id(1)] string Url, [property: Id(2)] int? Status, [property: Id(3)] double DurationMs);
 
 [GenerateSerializer, Immutable, Alias("sagas.view")]
 public sealed record SagaView(
@@ -51,7 +77,8 @@ public sealed record SagaView(
     ImmutableArray<SagaHistoryEntry> History,
     string? FailureReason,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    int? WorkflowVersion = null)
 {
     /// <summary>
     /// The newest event the saga wrote in each store, as consistency tokens (<c>store:position</c>): pass them

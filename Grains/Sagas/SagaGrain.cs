@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
+using Reliability.Sagas.Workflows;
 
 namespace Reliability.Sagas;
 
@@ -34,6 +35,7 @@ public sealed partial class SagaGrain(
     ISagaStore store,
     SagaMachine machine,
     IParticipantGateway participants,
+    HttpParticipant http,
     SagaMetrics metrics,
     IOptions<SagaOptions> options,
     FaultDice dice,
@@ -237,6 +239,13 @@ public sealed partial class SagaGrain(
 
     private async Task<StepOutcome> RunStepAsync(string step, SagaAction action)
     {
+        if (action.Command is HttpCall call)
+        {
+            var state = _state!;
+            var policy = state.Steps[action.Step].Policy ?? WorkflowParser.DefaultPolicy;
+            return await http.CallAsync(call, new StepCall(SagaId, step, action.Compensation, state.Input, state.Responses, policy), CancellationToken.None);
+        }
+
         try
         {
             return await participants.ExecuteAsync(step, action.Command!, SagaMachine.CommandId(SagaId, action.Step, action.Compensation),

@@ -41,7 +41,8 @@ public sealed class SagaMachine(SagaOptions options)
             throw new ArgumentException("A saga needs at least one step.", nameof(definition));
         }
 
-        return new SagaState(sagaId, definition.Kind, definition.Steps, SagaStatus.Running, 0, 0, false, null, [], null, now, now);
+        return new SagaState(sagaId, definition.Kind, definition.Steps, SagaStatus.Running, 0, 0, false, null, [], null, now, now,
+            WorkflowVersion: definition.Version, Input: definition.Input);
     }
 
     /// <summary>The command id of a step's action or compensation: the saga, the step, and which of the two.</summary>
@@ -84,21 +85,31 @@ public sealed class SagaMachine(SagaOptions options)
     public SagaState Record(SagaState state, StepOutcome outcome, DateTimeOffset now, double random, string silo = "")
     {
         var compensation = state.Status == SagaStatus.Compensating;
-        var history = Append(state.History, Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo) with { Token = outcome.Token });
+        var step = state.Steps[state.Cursor];
+        var history = Append(state.History, Entry(state, compensation, state.Attempt, Describe(outcome.Kind), outcome.Detail, now, silo) with { Token = outcome.Token, Call = outcome.Call });
         var settled = state with { History = history, InFlight = false, UpdatedAt = now };
-        var retriable = !compensation && state.Steps[state.Cursor].Compensation is null;
-        var attemptsLeft = retriable || state.Attempt < (compensation ? options.MaxCompensationAttempts : options.MaxAttempts);
+        if (!compensation && outcome is { Kind: StepOutcomeKind.Succeeded, Response: { } response })
+        {
+            settled = settled with { Responses = (state.Responses ?? ImmutableDictionary<string, string>.Empty).SetItem(step.Name, response) };
+        }
+
+        var retriable = !compensation && step.Compensation is null;
+        var attemptsLeft = retriable || state.Attempt < (compensation
+            ? Math.Max(options.MaxCompensationAttempts, step.Policy?.MaxAttempts ?? 0)
+            : step.Policy?.MaxAttempts ?? options.MaxAttempts);
+        var retry = settled with { NextAttemptAt = now + Delay(step.Policy, state.Attempt, random, outcome.RetryAfter) };
 
         return (compensation, outcome.Kind) switch
         {
             (false, StepOutcomeKind.Succeeded) when state.Cursor + 1 == state.Steps.Length =>
                 settled with { Status = SagaStatus.Completed, Cursor = state.Steps.Length, Attempt = 0 },
             (false, StepOutcomeKind.Succeeded) => settled with { Cursor = state.Cursor + 1, Attempt = 0 },
-            (false, StepOutcomeKind.Rejected) => Compensate(settled, state.Cursor - 1, $"step {state.Steps[state.Cursor].Name} was rejected: {outcome.Detail}"),
-            (false, _) when attemptsLeft => settled with { NextAttemptAt = now + Backoff(state.Attempt, random) },
-            (false, _) => Compensate(settled, state.Cursor, $"step {state.Steps[state.Cursor].Name} failed {state.Attempt} times: {outcome.Detail}"),
+            (false, StepOutcomeKind.Rejected) when step.Policy is { UntilSuccess: true } => retry,
+            (false, StepOutcomeKind.Rejected) => Compensate(settled, state.Cursor - 1, $"step {step.Name} was rejected: {outcome.Detail}"),
+            (false, _) when attemptsLeft => retry,
+            (false, _) => Compensate(settled, state.Cursor, $"step {step.Name} failed {state.Attempt} times: {outcome.Detail}"),
             (true, StepOutcomeKind.Succeeded) => Compensate(settled, state.Cursor - 1, settled.FailureReason),
-            (true, _) when attemptsLeft => settled with { NextAttemptAt = now + Backoff(state.Attempt, random) },
+            (true, _) when attemptsLeft => retry,
             (true, _) => settled with
             {
                 Status = SagaStatus.Failed,
@@ -121,6 +132,23 @@ public sealed class SagaMachine(SagaOptions options)
     public SagaState? Retry(SagaState state, DateTimeOffset now) => state.Status == SagaStatus.Failed
         ? state with { Status = SagaStatus.Compensating, Attempt = 0, NextAttemptAt = null, UpdatedAt = now }
         : null;
+
+    /// <summary>
+    /// The wait before attempt n + 1: the step's own policy exactly when it has one (a definition's author
+    /// expects the intervals they wrote), else <see cref="Backoff"/>; never shorter than the participant's
+    /// Retry-After, which is honoured up to <see cref="MaxRetryAfter"/>.
+    /// </summary>
+    public TimeSpan Delay(StepPolicy? policy, int attempt, double random, TimeSpan? retryAfter = null)
+    {
+        var delay = policy is null
+            ? Backoff(attempt, random)
+            : TimeSpan.FromTicks((long)Math.Min(policy.MaxInterval.Ticks, policy.InitialInterval.Ticks * Math.Pow(policy.BackoffCoefficient, Math.Max(0, attempt - 1))));
+        var asked = retryAfter is { } after ? (after > MaxRetryAfter ? MaxRetryAfter : after) : TimeSpan.Zero;
+        return asked > delay ? asked : delay;
+    }
+
+    /// <summary>The longest Retry-After a participant is granted: it may not park a saga for longer than this per attempt.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(10);
 
     /// <summary>Backoff before attempt n + 1: base × 2^(n−1), at most the maximum, scaled by a jitter of 50-100%.</summary>
     public TimeSpan Backoff(int attempt, double random)

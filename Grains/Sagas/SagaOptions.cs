@@ -27,8 +27,12 @@ public sealed class SagaOptions
     /// <summary>Injected faults by step name (create-order, reserve-stock, charge-payment, confirm-order, debit, record-payment, credit).</summary>
     public Dictionary<string, StepFaults> Faults { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>How registered workflows call their participants over HTTP (section <c>Sagas:Http</c>).</summary>
+    public SagaHttpOptions Http { get; set; } = new();
+
     public void Validate()
     {
+        Http.Validate();
         StartupException.Require(MaxAttempts is >= 1 and <= 100, $"Sagas:MaxAttempts must be between 1 and 100 (got {MaxAttempts}).");
         StartupException.Require(MaxCompensationAttempts is >= 1 and <= 1000, $"Sagas:MaxCompensationAttempts must be between 1 and 1000 (got {MaxCompensationAttempts}).");
         StartupException.Require(StepTimeout > TimeSpan.Zero && StepTimeout <= TimeSpan.FromSeconds(30), $"Sagas:StepTimeout must be between 0 and 30 s (got {StepTimeout}).");
@@ -71,5 +75,56 @@ public sealed class StepFaults
         }
 
         StartupException.Require(Delay >= TimeSpan.Zero && Delay <= TimeSpan.FromSeconds(30), $"{setting}:Delay must be between 0 and 30 s.");
+    }
+}
+
+/// <summary>
+/// The limits of HTTP participants. A registered workflow may call only hosts of <see cref="AllowedHosts"/>
+/// (exact names, <c>host:port</c>, or <c>*.suffix</c>; loopback only by default), so registering one cannot
+/// be used to reach arbitrary hosts from inside the cluster.
+/// </summary>
+public sealed class SagaHttpOptions
+{
+    public List<string> AllowedHosts { get; set; } = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>The largest answer body kept for later templates and shown by <c>saga show</c>; a larger one is refused as a failure.</summary>
+    public int MaxResponseBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The largest workflow document accepted.</summary>
+    public int MaxDefinitionBytes { get; set; } = 256 * 1024;
+
+    /// <summary>The largest start request (the saga's input).</summary>
+    public int MaxInputBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Header values a definition names as <c>{{secrets.name}}</c>: kept in configuration, never in the definition.</summary>
+    public Dictionary<string, string> Secrets { get; set; } = new(StringComparer.Ordinal);
+
+    public bool HasSecret(string name) => Secrets.ContainsKey(name);
+
+    /// <summary>Whether <paramref name="uri"/>'s host (or host:port) is allowed.</summary>
+    public bool Allows(Uri uri)
+    {
+        var host = uri.Host.ToLowerInvariant();
+        var hostAndPort = $"{(uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.IdnHost}]" : host)}:{uri.Port}";
+        foreach (var allowed in AllowedHosts)
+        {
+            var rule = allowed.Trim().ToLowerInvariant();
+            var bare = rule.Trim('[', ']');
+            if (rule == hostAndPort || bare == host.Trim('[', ']') || (rule.StartsWith("*.", StringComparison.Ordinal) && host.EndsWith(rule[1..], StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public void Validate()
+    {
+        StartupException.Require(AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h) && h != "*"),
+            "Sagas:Http:AllowedHosts lists host names, host:port or *.suffix; '*' (every host) is not allowed.");
+        StartupException.Require(MaxResponseBytes is >= 1024 and <= 16 * 1024 * 1024, $"Sagas:Http:MaxResponseBytes must be 1 KiB to 16 MiB (got {MaxResponseBytes}).");
+        StartupException.Require(MaxDefinitionBytes is >= 1024 and <= 4 * 1024 * 1024, $"Sagas:Http:MaxDefinitionBytes must be 1 KiB to 4 MiB (got {MaxDefinitionBytes}).");
+        StartupException.Require(MaxInputBytes is >= 256 and <= 4 * 1024 * 1024, $"Sagas:Http:MaxInputBytes must be 256 B to 4 MiB (got {MaxInputBytes}).");
     }
 }

@@ -8,7 +8,9 @@ namespace Reliability.Sagas;
 /// persisted as started and its outcome is not known yet: after a crash, the same command is sent again
 /// with the same command id, and the participant answers its first outcome. <see cref="TraceParent"/> is
 /// the W3C trace context of the request that started it (null if none was traced): every step's span is
-/// its child, on whichever silo and after whatever crash the step runs.
+/// its child, on whichever silo and after whatever crash the step runs. A registered workflow's saga also
+/// keeps its <see cref="WorkflowVersion"/>, its <see cref="Input"/> and the answer of each step that has
+/// succeeded (<see cref="Responses"/>, by step name: <c>{"status":…,"body":…}</c>), which later templates read.
 /// </summary>
 public sealed record SagaState(
     string SagaId,
@@ -23,9 +25,12 @@ public sealed record SagaState(
     string? FailureReason,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    int? WorkflowVersion = null,
+    string? Input = null,
+    ImmutableDictionary<string, string>? Responses = null)
 {
-    public SagaView ToView() => new(SagaId, Kind, Status, Cursor, Steps, History, FailureReason, CreatedAt, UpdatedAt);
+    public SagaView ToView() => new(SagaId, Kind, Status, Cursor, Steps, History, FailureReason, CreatedAt, UpdatedAt, WorkflowVersion);
 
     public SagaSummary ToSummary() => new(SagaId, Kind, Status, Cursor, CreatedAt, UpdatedAt);
 }
@@ -41,8 +46,12 @@ public enum StepOutcomeKind
     Failed,
 }
 
-/// <summary>How a step went; <see cref="Token"/> names the participant's event (store:position) when it wrote one.</summary>
-public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null, string? Token = null)
+/// <summary>
+/// How a step went; <see cref="Token"/> names the participant's event (store:position) when it wrote one.
+/// An HTTP participant's answer adds what was called (<see cref="Call"/>), the answer kept for later templates
+/// (<see cref="Response"/>, JSON) and how long it asked to be left alone (<see cref="RetryAfter"/>).
+/// </summary>
+public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null, string? Token = null, CallRecord? Call = null, string? Response = null, TimeSpan? RetryAfter = null)
 {
     public static StepOutcome Succeeded { get; } = new(StepOutcomeKind.Succeeded);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
 using Reliability.Sagas;
+using Reliability.Sagas.Workflows;
 using Reliability.Services;
 using Reliability.Services.EventStore;
 
@@ -31,6 +32,12 @@ public static class SagaHosting
         services.AddSingleton(new SagaMachine(options));
         services.AddSingleton(new FaultDice(faultSeed));
         services.AddSingleton<IParticipantGateway, ParticipantGateway>();
+        services.AddSingleton(sp => new HttpParticipant(ParticipantClient(), sp.GetRequiredService<IOptions<SagaOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new WorkflowParser(options.Http));
+        services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Sagas)
+            ? new PostgresWorkflowStore(sp.GetRequiredService<DatabaseOptions>())
+            : new InMemoryWorkflowStore());
+        services.AddSingleton<WorkflowCatalog>();
         services.AddSingleton<SagaMetrics>();
         services.AddEventStores();
         services.AddSingleton<ISagaStore>(sp => sp.GetRequiredService<DatabaseOptions>().IsConfigured(StoreNames.Sagas)
@@ -41,6 +48,23 @@ public static class SagaHosting
 
         return silo.AllowRemindersEvery(options.KeepAlivePeriod);
     }
+
+    /// <summary>
+    /// One client for every HTTP participant: redirects are not followed (an answer is classified as it is),
+    /// connections are renewed every two minutes so a participant's DNS changes are seen, and the trace context
+    /// is written by the participant caller itself, so every call carries exactly one traceparent.
+    /// </summary>
+    private static HttpClient ParticipantClient() => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        ActivityHeadersPropagator = null,
+        UseCookies = false,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     /// <summary>The services' event stores (PostgreSQL when configured, memory otherwise), shared by the sagas and the projections.</summary>
     public static IServiceCollection AddEventStores(this IServiceCollection services)

@@ -12,3 +12,16 @@ CREATE TABLE IF NOT EXISTS sagas
 ) WITH (fillfactor = 80);
 
 CREATE INDEX IF NOT EXISTS sagas_status ON sagas (status, updated_at DESC);
+
+-- Registered workflows: every version of every definition, as the document it was registered with.
+-- Versions are never reused: a deleted one keeps its row, marked deleted, so a saga that named it can
+-- still be explained.
+CREATE TABLE IF NOT EXISTS workflows
+(
+    name       varchar(50) NOT NULL,
+    version    integer     NOT NULL,
+    document   jsonb       NOT NULL,
+    created_at timestamptz NOT NULL,
+    deleted_at timestamptz NULL,
+    PRIMARY KEY (name, version)
+);

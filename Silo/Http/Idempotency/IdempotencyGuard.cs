@@ -255,7 +255,7 @@ public sealed partial class IdempotencyGuard(IGrainFactory grains, ILocalSiloDet
     }
 
     /// <summary><c>Prefer: wait=N</c> (RFC 7240), capped at a minute.</summary>
-    private static TimeSpan PreferredWait(HttpRequest request)
+    public static TimeSpan PreferredWait(HttpRequest request)
     {
         foreach (var preference in request.Headers["Prefer"].SelectMany(v => (v ?? "").Split(',')))
         {

@@ -1,0 +1,511 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Json.Schema;
+
+namespace Reliability.Sagas.Workflows;
+
+/// <summary>
+/// Reads a workflow document (JSON, or YAML meaning the same JSON) into a definition, or into every error
+/// it has, each naming its place in the document (<c>steps[1].compensation.url</c>). Strict: unknown
+/// fields, a step without a compensation that later steps would need, a URL outside the allow-list, a
+/// template naming what a saga cannot be sure to have, a credential written in clear, are all refused
+/// here rather than discovered while a saga runs.
+/// </summary>
+public sealed partial class WorkflowParser(SagaHttpOptions options)
+{
+    public const int MaxSteps = 50;
+    public const int MaxHeaders = 20;
+
+    private static readonly string[] DocumentFields = ["name", "version", "description", "inputSchema", "steps"];
+    private static readonly string[] StepFields = ["name", "action", "compensation", "pivot", "retry", "timeout"];
+    private static readonly string[] CallFields = ["method", "url", "headers", "body"];
+    private static readonly string[] RetryFields = ["maxAttempts", "initialInterval", "backoffCoefficient", "maxInterval", "nonRetryableStatuses"];
+    private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+    /// <summary>Set by the orchestrator on every call; a definition may not write them.</summary>
+    private static readonly string[] ReservedHeaders = ["idempotency-key", "traceparent", "tracestate", "host", "content-length", "content-type", "transfer-encoding", "connection", "x-saga-callback"];
+
+    /// <summary>Headers that carry credentials: their value must come from a configured secret.</summary>
+    private static readonly string[] CredentialHeaders = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,49}$")]
+    private static partial Regex StepName();
+
+    [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")]
+    private static partial Regex HeaderName();
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)$")]
+    private static partial Regex Duration();
+
+    public static readonly StepPolicy DefaultPolicy = new(5, TimeSpan.FromMilliseconds(200), 2, TimeSpan.FromSeconds(10), [], TimeSpan.FromSeconds(5), false);
+
+    /// <summary>
+    /// The document's JSON: <paramref name="text"/> parsed as JSON, or as YAML when <paramref name="yaml"/>.
+    /// Either way the result is what is stored and answered back.
+    /// </summary>
+    public static (JsonObject? Document, WorkflowError? Error) ReadDocument(string text, bool yaml)
+    {
+        if (yaml)
+        {
+            var (json, error) = YamlToJson.Convert(text);
+            return error is not null ? (null, new WorkflowError("", $"not YAML: {error}"))
+                : json is JsonObject o ? (o, null) : (null, new WorkflowError("", "must be a mapping (an object) at the top"));
+        }
+
+        try
+        {
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is JsonObject o
+                ? (o, null)
+                : (null, new WorkflowError("", "must be a JSON object"));
+        }
+        catch (JsonException ex)
+        {
+            return (null, new WorkflowError("", $"not JSON: {ex.Message}"));
+        }
+    }
+
+    /// <summary>The definition of <paramref name="document"/> as version <paramref name="version"/> of <paramref name="name"/>, or its errors.</summary>
+    public (WorkflowDefinition? Definition, ImmutableArray<WorkflowError> Errors) Parse(string name, int version, JsonObject document)
+    {
+        var errors = ImmutableArray.CreateBuilder<WorkflowError>();
+        Fields(document, DocumentFields, "", errors);
+        if (document["name"] is { } named && Text(named) != name)
+        {
+            errors.Add(new WorkflowError("name", $"says '{named.ToJsonString()}', but the workflow is registered as '{name}'"));
+        }
+
+        var description = document["description"] is { } d ? Text(d) : null;
+        if (document["description"] is not null && description is null)
+        {
+            errors.Add(new WorkflowError("description", "must be a string"));
+        }
+
+        var schema = InputSchema(document["inputSchema"], errors);
+        var steps = Steps(document["steps"], schema, errors);
+        return errors.Count > 0
+            ? (null, errors.ToImmutable())
+            : (new WorkflowDefinition(name, version, description, schema, steps), []);
+    }
+
+    private static JsonElement InputSchema(JsonNode? node, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        var element = JsonSerializer.SerializeToElement(node ?? new JsonObject { ["type"] = "object" });
+        if (node is not JsonObject)
+        {
+            if (node is not null)
+            {
+                errors.Add(new WorkflowError("inputSchema", "must be a JSON Schema object"));
+            }
+
+            return element;
+        }
+
+        try
+        {
+            JsonSchema.Build(element, new BuildOptions { SchemaRegistry = new SchemaRegistry() }, new Uri("urn:workflow:check"));
+        }
+        catch (Exception ex) when (ex is JsonSchemaException or JsonException or InvalidOperationException or ArgumentException or FormatException or KeyNotFoundException)
+        {
+            errors.Add(new WorkflowError("inputSchema", $"is not a valid JSON Schema: {ex.Message}"));
+        }
+
+        return element;
+    }
+
+    private ImmutableArray<WorkflowStep> Steps(JsonNode? node, JsonElement schema, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is not JsonArray list || list.Count is 0 or > MaxSteps)
+        {
+            errors.Add(new WorkflowError("steps", $"must list 1 to {MaxSteps} steps"));
+            return [];
+        }
+
+        var steps = ImmutableArray.CreateBuilder<WorkflowStep>();
+        var earlier = new HashSet<string>(StringComparer.Ordinal);
+        var pivot = -1;
+        for (var i = 0; i < list.Count; i++)
+        {
+            var at = $"steps[{i}]";
+            if (list[i] is not JsonObject step)
+            {
+                errors.Add(new WorkflowError(at, "must be an object"));
+                continue;
+            }
+
+            Fields(step, StepFields, at, errors);
+            var name = step["name"] is { } n ? Text(n) : null;
+            if (name is null || !StepName().IsMatch(name))
+            {
+                errors.Add(new WorkflowError($"{at}.name", "must be 1 to 50 of a-z, 0-9, '-' and '_', starting with a letter or digit"));
+                name = $"#{i}";
+            }
+            else if (earlier.Contains(name))
+            {
+                errors.Add(new WorkflowError($"{at}.name", $"'{name}' names an earlier step too; step names are unique"));
+            }
+
+            var isPivot = Flag(step["pivot"], $"{at}.pivot", errors);
+            if (isPivot && pivot >= 0)
+            {
+                errors.Add(new WorkflowError($"{at}.pivot", $"only one step is the pivot, and steps[{pivot}] is already"));
+            }
+
+            var action = step["action"] is null
+                ? Missing($"{at}.action", errors)
+                : Call(step["action"], $"{at}.action", schema, earlier, errors);
+            var compensation = step["compensation"] is null ? null : Call(step["compensation"], $"{at}.compensation", schema, earlier, errors);
+            if (pivot >= 0 && step["compensation"] is not null)
+            {
+                errors.Add(new WorkflowError($"{at}.compensation", $"comes after the pivot (steps[{pivot}]), which is never compensated past: remove it"));
+            }
+            else if (pivot < 0 && !isPivot && step["compensation"] is null && i < list.Count - 1)
+            {
+                errors.Add(new WorkflowError($"{at}.compensation", "is missing: a step before the pivot with steps after it must say how it is undone (or mark it \"pivot\": true)"));
+            }
+
+            var policy = Policy(step, at, errors);
+            if (isPivot && pivot < 0)
+            {
+                pivot = i;
+            }
+
+            if (action is not null)
+            {
+                steps.Add(new WorkflowStep(name, action, compensation, isPivot, policy));
+            }
+
+            earlier.Add(name);
+        }
+
+        return steps.ToImmutable();
+    }
+
+    private HttpCall? Call(JsonNode? node, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is not JsonObject call)
+        {
+            errors.Add(new WorkflowError(at, "must be an object with method, url, headers and body"));
+            return null;
+        }
+
+        var before = errors.Count;
+        Fields(call, CallFields, at, errors);
+        var method = call["method"] is { } m ? Text(m)?.ToUpperInvariant() : "POST";
+        if (method is null || !Methods.Contains(method))
+        {
+            errors.Add(new WorkflowError($"{at}.method", $"must be one of {string.Join(", ", Methods)}"));
+        }
+
+        var url = call["url"] is { } u ? Text(u) : null;
+        if (url is null)
+        {
+            errors.Add(new WorkflowError($"{at}.url", "is missing: an absolute http or https URL"));
+        }
+        else
+        {
+            CheckUrl(url, $"{at}.url", schema, earlier, errors);
+        }
+
+        var headers = Headers(call["headers"], $"{at}.headers", schema, earlier, errors);
+        string? body = null;
+        if (call.ContainsKey("body"))
+        {
+            if (method is "GET" or "DELETE")
+            {
+                errors.Add(new WorkflowError($"{at}.body", $"a {method} request has no body"));
+            }
+
+            body = call["body"]?.ToJsonString() ?? "null";
+            CheckBody(call["body"], $"{at}.body", schema, earlier, errors);
+        }
+
+        return errors.Count > before ? null : new HttpCall(method!, url!, headers, body);
+    }
+
+    private void CheckUrl(string url, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (!CheckTemplate(url, at, schema, earlier, secrets: null, errors))
+        {
+            return;
+        }
+
+        // The host is the allow-list's business: it must be written out, so that it is checked now, not filled in at run time.
+        var authorityEnd = url.IndexOf('/', url.IndexOf("://", StringComparison.Ordinal) is var s and >= 0 ? s + 3 : 0);
+        var authority = authorityEnd < 0 ? url : url[..authorityEnd];
+        if (authority.Contains("{{", StringComparison.Ordinal))
+        {
+            errors.Add(new WorkflowError(at, "templates may fill the path and query only; the scheme, host and port are written out"));
+            return;
+        }
+
+        if (!Uri.TryCreate(WorkflowTemplate.Blank(url, "x"), UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            errors.Add(new WorkflowError(at, "must be an absolute http or https URL without credentials"));
+            return;
+        }
+
+        if (!options.Allows(uri))
+        {
+            errors.Add(new WorkflowError(at, $"host '{uri.Authority}' is not in Sagas:Http:AllowedHosts ({string.Join(", ", options.AllowedHosts)})"));
+        }
+    }
+
+    private ImmutableArray<HttpHeaderTemplate> Headers(JsonNode? node, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is null)
+        {
+            return [];
+        }
+
+        if (node is not JsonObject headers || headers.Count > MaxHeaders)
+        {
+            errors.Add(new WorkflowError(at, $"must be an object of up to {MaxHeaders} header names and string values"));
+            return [];
+        }
+
+        var list = ImmutableArray.CreateBuilder<HttpHeaderTemplate>();
+        foreach (var (name, value) in headers)
+        {
+            var field = $"{at}.{name}";
+            if (!HeaderName().IsMatch(name))
+            {
+                errors.Add(new WorkflowError(field, "is not a valid header name"));
+                continue;
+            }
+
+            if (ReservedHeaders.Contains(name.ToLowerInvariant()))
+            {
+                errors.Add(new WorkflowError(field, "is set by the orchestrator on every call and may not be written"));
+                continue;
+            }
+
+            var text = value is null ? null : Text(value);
+            if (text is null || text.Length > 4096 || text.Any(c => c is < ' ' or > '~'))
+            {
+                errors.Add(new WorkflowError(field, "must be a string of up to 4096 printable ASCII characters"));
+                continue;
+            }
+
+            if (!CheckTemplate(text, field, schema, earlier, options.HasSecret, errors))
+            {
+                continue;
+            }
+
+            if (CredentialHeaders.Contains(name.ToLowerInvariant()) && !text.Contains("{{secrets.", StringComparison.Ordinal) && !text.Contains("{{ secrets.", StringComparison.Ordinal))
+            {
+                errors.Add(new WorkflowError(field, "carries a credential: take it from configuration with {{secrets.<name>}} (Sagas:Http:Secrets:<name>), never in the definition"));
+                continue;
+            }
+
+            list.Add(new HttpHeaderTemplate(name, text));
+        }
+
+        return list.ToImmutable();
+    }
+
+    private static void CheckBody(JsonNode? node, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o)
+                {
+                    CheckBody(value, $"{at}.{key}", schema, earlier, errors);
+                }
+
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    CheckBody(a[i], $"{at}[{i}]", schema, earlier, errors);
+                }
+
+                break;
+            case JsonValue v when v.TryGetValue<string>(out var text):
+                CheckTemplate(text, at, schema, earlier, secrets: null, errors);
+                break;
+        }
+    }
+
+    private static bool CheckTemplate(string text, string at, JsonElement schema, IReadOnlySet<string> earlier, Func<string, bool>? secrets, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        var (paths, error) = WorkflowTemplate.Parse(text);
+        if (error is not null)
+        {
+            errors.Add(new WorkflowError(at, error));
+            return false;
+        }
+
+        var ok = true;
+        foreach (var path in paths)
+        {
+            if (WorkflowTemplate.Check(path, schema, earlier, secrets) is { } problem)
+            {
+                errors.Add(new WorkflowError(at, problem));
+                ok = false;
+            }
+        }
+
+        return ok;
+    }
+
+    private static StepPolicy Policy(JsonObject step, string at, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        var policy = DefaultPolicy;
+        if (step["timeout"] is { } timeout)
+        {
+            policy = policy with { Timeout = Span(timeout, $"{at}.timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(2), errors) ?? policy.Timeout };
+        }
+
+        if (step["retry"] is null)
+        {
+            return policy;
+        }
+
+        if (step["retry"] is not JsonObject retry)
+        {
+            errors.Add(new WorkflowError($"{at}.retry", "must be an object"));
+            return policy;
+        }
+
+        var where = $"{at}.retry";
+        Fields(retry, RetryFields, where, errors);
+        if (retry["maxAttempts"] is { } attempts)
+        {
+            policy = policy with { MaxAttempts = Whole(attempts, $"{where}.maxAttempts", 1, 100, errors) ?? policy.MaxAttempts };
+        }
+
+        if (retry["initialInterval"] is { } initial)
+        {
+            policy = policy with { InitialInterval = Span(initial, $"{where}.initialInterval", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1), errors) ?? policy.InitialInterval };
+        }
+
+        if (retry["maxInterval"] is { } max)
+        {
+            policy = policy with { MaxInterval = Span(max, $"{where}.maxInterval", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1), errors) ?? policy.MaxInterval };
+        }
+
+        if (policy.MaxInterval < policy.InitialInterval)
+        {
+            errors.Add(new WorkflowError($"{where}.maxInterval", "must be at least initialInterval"));
+        }
+
+        if (retry["backoffCoefficient"] is { } coefficient)
+        {
+            if (coefficient is JsonValue c && c.TryGetValue<double>(out var value) && value is >= 1 and <= 10)
+            {
+                policy = policy with { BackoffCoefficient = value };
+            }
+            else
+            {
+                errors.Add(new WorkflowError($"{where}.backoffCoefficient", "must be a number from 1 to 10"));
+            }
+        }
+
+        if (retry["nonRetryableStatuses"] is { } statuses)
+        {
+            var list = statuses as JsonArray;
+            var codes = list?.Select(s => s is JsonValue v && v.TryGetValue<int>(out var code) ? code : 0).ToImmutableArray() ?? [];
+            if (list is null || codes.Any(c => c is < 400 or > 599))
+            {
+                errors.Add(new WorkflowError($"{where}.nonRetryableStatuses", "must be a list of HTTP statuses from 400 to 599"));
+            }
+            else
+            {
+                policy = policy with { NonRetryableStatuses = [.. codes.Distinct().Order()] };
+            }
+        }
+
+        return policy;
+    }
+
+    /// <summary>A duration: a number with ms, s, m or h (<c>250ms</c>, <c>1.5s</c>, <c>5m</c>).</summary>
+    public static bool TryDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        var match = Duration().Match(text);
+        if (!match.Success)
+        {
+            return false;
+        }
+
+        var number = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        value = match.Groups[2].Value switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(number),
+            "s" => TimeSpan.FromSeconds(number),
+            "m" => TimeSpan.FromMinutes(number),
+            _ => TimeSpan.FromHours(number),
+        };
+        return true;
+    }
+
+    private static TimeSpan? Span(JsonNode node, string at, TimeSpan min, TimeSpan max, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (Text(node) is { } text && TryDuration(text, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        errors.Add(new WorkflowError(at, $"must be a duration from {Show(min)} to {Show(max)}, such as \"250ms\", \"2s\" or \"5m\""));
+        return null;
+    }
+
+    private static int? Whole(JsonNode node, string at, int min, int max, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is JsonValue v && v.TryGetValue<int>(out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        errors.Add(new WorkflowError(at, $"must be a whole number from {min} to {max}"));
+        return null;
+    }
+
+    private static bool Flag(JsonNode? node, string at, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is null)
+        {
+            return false;
+        }
+
+        if (node is JsonValue v && v.TryGetValue<bool>(out var value))
+        {
+            return value;
+        }
+
+        errors.Add(new WorkflowError(at, "must be true or false"));
+        return false;
+    }
+
+    private static HttpCall? Missing(string at, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        errors.Add(new WorkflowError(at, "is missing: every step has an action"));
+        return null;
+    }
+
+    private static void Fields(JsonObject node, string[] known, string at, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        foreach (var (key, _) in node)
+        {
+            if (!known.Contains(key, StringComparer.Ordinal))
+            {
+                errors.Add(new WorkflowError(at.Length == 0 ? key : $"{at}.{key}", $"is not a field here; the fields are {string.Join(", ", known)}"));
+            }
+        }
+    }
+
+    private static string? Text(JsonNode node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static string Show(TimeSpan span) => span.TotalHours >= 1 ? $"{span.TotalHours:0.#}h" : span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#}m" : span.TotalSeconds >= 1 ? $"{span.TotalSeconds:0.#}s" : $"{span.TotalMilliseconds:0}ms";
+}
+
+/// <summary>One thing wrong with a workflow document: where (<c>steps[1].action.url</c>, empty for the whole) and what.</summary>
+public sealed record WorkflowError(string Path, string Message)
+{
+    public override string ToString() => Path.Length == 0 ? Message : $"{Path}: {Message}";
+}
