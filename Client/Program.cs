@@ -10,6 +10,7 @@ using Reliability.Client.Commands.RateLimiting;
 using Reliability.Client.Commands.Sagas;
 using Reliability.Client.Gateway;
 using Reliability.Client.Infrastructure;
+using Reliability.Client.Sagas;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -144,6 +145,7 @@ app.Configure(config =>
         gateway.AddCommand<GatewayTryCommand>("try").WithDescription("POST the same request with one key twice at once through two silos, then once more; show what the upstream applied.")
             .WithExample("gateway", "try", "/demo/orders");
     });
+    config.AddCommand<ParticipantCommand>("participant").WithDescription("A demo saga participant over HTTP: applies each call once per Idempotency-Key, undoes it on its compensation, with injected faults.");
     config.AddCommand<UpstreamCommand>("upstream").WithDescription("A demo HTTP service to put behind the gateway: counts the effects it applied per Idempotency-Key.");
     config.AddCommand<MetricsCommand>("metrics").WithDescription("What Prometheus scrapes from the silos' /metrics, summed across silos.")
         .WithExample("metrics", "--match", "saga");

@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using System.Diagnostics;
+using Reliability.Client.Infrastructure;
 using Spectre.Console.Cli;
 
 namespace Reliability.Client.Gateway;
@@ -27,15 +27,13 @@ public sealed class UpstreamSettings : CommandSettings
 /// <summary><c>upstream</c>: the demo service of <see cref="DemoUpstream"/>, in the foreground until Ctrl-C.</summary>
 public sealed class UpstreamCommand : AsyncCommand<UpstreamSettings>
 {
-    public const string ReadyPrefix = "listening on ";
-
     public override async Task<int> ExecuteAsync(CommandContext context, UpstreamSettings settings, CancellationToken cancellationToken)
     {
         await using var upstream = await DemoUpstream.StartAsync(settings.Port, settings.Database, settings.HonourKeys, cancellationToken);
-        Console.WriteLine(ReadyPrefix + upstream.Address);
+        Console.WriteLine(ServiceProcess.ReadyPrefix + upstream.Address);
         try
         {
-            while (!cancellationToken.IsCancellationRequested && ParentAlive(settings.Parent))
+            while (!cancellationToken.IsCancellationRequested && ServiceProcess.ParentAlive(settings.Parent))
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
@@ -46,22 +44,5 @@ public sealed class UpstreamCommand : AsyncCommand<UpstreamSettings>
         }
 
         return 0;
-    }
-
-    private static bool ParentAlive(int? pid)
-    {
-        if (pid is null)
-        {
-            return true;
-        }
-
-        try
-        {
-            return !Process.GetProcessById(pid.Value).HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }
