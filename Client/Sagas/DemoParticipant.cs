@@ -55,6 +55,9 @@ public sealed class DemoParticipant : IAsyncDisposable
         public bool Undone { get; set; }
 
         public string? UndoAnswer { get; set; }
+
+        /// <summary>The trace context the action arrived with: the orchestrator's step span.</summary>
+        public string? TraceParent { get; set; }
     }
 
     private DemoParticipant(int port, string name)
@@ -109,7 +112,16 @@ public sealed class DemoParticipant : IAsyncDisposable
         participant = _name,
         applied = _ledger.Values.Count(l => l.Answer is not null),
         undone = _ledger.Values.Count(l => l.Answer is not null && l.Undone),
-        actions = _ledger.ToDictionary(l => l.Key, l => new { applied = l.Value.Answer is not null, undone = l.Value.Undone, path = l.Value.Path, received = _received.GetValueOrDefault(l.Key) }),
+        actions = _ledger.ToDictionary(l => l.Key, l => new
+        {
+            applied = l.Value.Answer is not null,
+            undone = l.Value.Undone,
+            path = l.Value.Path,
+            received = _received.GetValueOrDefault(l.Key),
+            compensationsReceived = l.Key.EndsWith(ActionSuffix, StringComparison.Ordinal) ? _received.GetValueOrDefault(l.Key[..^ActionSuffix.Length] + CompensationSuffix) : 0,
+            traceParent = l.Value.TraceParent,
+            answer = l.Value.Answer is null ? null : JsonNode.Parse(l.Value.Answer),
+        }),
     });
 
     private async Task<IResult> ApplyAsync(string path, HttpRequest request)
@@ -176,6 +188,7 @@ public sealed class DemoParticipant : IAsyncDisposable
             {
                 first = true;
                 ledger.Path = route;
+                ledger.TraceParent = request.Headers["traceparent"].ToString();
                 ledger.Answer = answer = Answer(route.Trim('/').Replace('/', '-'), key, body, "applied");
             }
         }
