@@ -33,4 +33,4 @@ public sealed class ParticipantProcess : IAsyncDisposable
 
 public sealed record ParticipantEffects(string Participant, int Applied, int Undone, Dictionary<string, ParticipantAction> Actions);
 
-public sealed record ParticipantAction(bool Applied, bool Undone, string? Path, int Received, int CompensationsReceived, string? TraceParent, JsonElement? Answer);
+public sealed record ParticipantAction(bool Applied, bool Undone, string? Path, int Received, int CompensationsReceived, string? TraceParent, bool Finished, int Callbacks, JsonElement? Answer);

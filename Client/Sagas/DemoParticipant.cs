@@ -16,8 +16,11 @@ namespace Reliability.Client.Sagas;
 /// calls of each key answer <see cref="FailStatus"/> without an effect (with <see cref="RetryAfterSeconds"/>);
 /// the first <see cref="DelayTimes"/> calls of each key apply it and then wait <see cref="DelayMs"/> before
 /// answering (a timeout after the commit); <see cref="RejectStatus"/> refuses every action of the path.
+/// <see cref="Accept"/> <c>poll</c> or <c>callback</c> answers an action 202 and finishes it <see cref="CompleteAfterMs"/>
+/// later: its status resource then answers 200, or it calls the orchestrator back with the token it was given.
 /// </summary>
-public sealed record PathFaults(int FailTimes = 0, int FailStatus = 503, int RetryAfterSeconds = 0, int DelayTimes = 0, int DelayMs = 0, int RejectStatus = 0);
+public sealed record PathFaults(int FailTimes = 0, int FailStatus = 503, int RetryAfterSeconds = 0, int DelayTimes = 0, int DelayMs = 0, int RejectStatus = 0,
+    string? Accept = null, int CompleteAfterMs = 0);
 
 /// <summary>
 /// Someone else's service taking part in sagas, for the workflow tour, tests and benchmark: its own store
@@ -58,7 +61,18 @@ public sealed class DemoParticipant : IAsyncDisposable
 
         /// <summary>The trace context the action arrived with: the orchestrator's step span.</summary>
         public string? TraceParent { get; set; }
+
+        /// <summary>For an accepted action: whether it has finished, and where (with which token) to report it; a resent action brings the newest.</summary>
+        public bool Finished { get; set; }
+
+        public string? CallbackUrl { get; set; }
+
+        public string? CallbackToken { get; set; }
+
+        public int Callbacks { get; set; }
     }
+
+    private static readonly HttpClient Callbacks = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private DemoParticipant(int port, string name)
     {
@@ -93,6 +107,10 @@ public sealed class DemoParticipant : IAsyncDisposable
             _received.Clear();
             return Results.NoContent();
         });
+        _app.MapGet("/status/{**key}", (string key) =>
+            _ledger.TryGetValue(key, out var ledger) && ledger.Answer is not null
+                ? ledger.Finished ? Results.Text(ledger.Answer, "application/json") : Results.Accepted($"/status/{key}", new { key, finished = false })
+                : Results.NotFound());
         _app.MapMethods("/{**path}", ["POST", "PUT", "PATCH"], ApplyAsync);
     }
 
@@ -120,6 +138,8 @@ public sealed class DemoParticipant : IAsyncDisposable
             received = _received.GetValueOrDefault(l.Key),
             compensationsReceived = l.Key.EndsWith(ActionSuffix, StringComparison.Ordinal) ? _received.GetValueOrDefault(l.Key[..^ActionSuffix.Length] + CompensationSuffix) : 0,
             traceParent = l.Value.TraceParent,
+            finished = l.Value.Finished,
+            callbacks = l.Value.Callbacks,
             answer = l.Value.Answer is null ? null : JsonNode.Parse(l.Value.Answer),
         }),
     });
@@ -198,7 +218,72 @@ public sealed class DemoParticipant : IAsyncDisposable
             await Task.Delay(faults.DelayMs);
         }
 
+        if (!compensation && faults is { Accept: "poll" or "callback" } && !ledger.Finished)
+        {
+            lock (ledger)
+            {
+                ledger.CallbackUrl = request.Headers["X-Saga-Callback"].ToString();
+                ledger.CallbackToken = request.Headers["X-Saga-Callback-Token"].ToString();
+            }
+
+            if (first)
+            {
+                _ = FinishLaterAsync(ledger, faults);
+            }
+
+            return Results.Accepted($"/status/{actionKey}", new { key = actionKey, finished = false });
+        }
+
         return Results.Text(answer, "application/json", statusCode: first ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// Finishes an accepted action after its delay. A callback goes to the newest address and token the action was
+    /// sent with, and is retried until the orchestrator takes it or says nothing waits for it.
+    /// </summary>
+    private async Task FinishLaterAsync(Ledger ledger, PathFaults faults)
+    {
+        await Task.Delay(faults.CompleteAfterMs);
+        lock (ledger)
+        {
+            ledger.Finished = true;
+        }
+
+        if (faults.Accept != "callback")
+        {
+            return;
+        }
+
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            string? url;
+            string? token;
+            lock (ledger)
+            {
+                (url, token) = (ledger.CallbackUrl, ledger.CallbackToken);
+            }
+
+            try
+            {
+                using var answer = new StringContent($"{{\"token\":{JsonSerializer.Serialize(token)},\"outcome\":\"succeeded\",\"body\":{ledger.Answer}}}", System.Text.Encoding.UTF8, "application/json");
+                using var response = await Callbacks.PostAsync(url, answer);
+                lock (ledger)
+                {
+                    ledger.Callbacks++;
+                }
+
+                if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.Conflict)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                // The silo it was told to call is gone: the saga resends the action from another one, with a new address and token.
+            }
+
+            await Task.Delay(500);
+        }
     }
 
     private string Answer(string prefix, string key, JsonNode? body, string outcome) => new JsonObject

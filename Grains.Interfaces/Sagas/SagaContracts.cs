@@ -24,7 +24,22 @@ public sealed record StepPolicy(
     [property: Id(3)] TimeSpan MaxInterval,
     [property: Id(4)] ImmutableArray<int> NonRetryableStatuses,
     [property: Id(5)] TimeSpan Timeout,
-    [property: Id(6)] bool UntilSuccess);
+    [property: Id(6)] bool UntilSuccess,
+    [property: Id(7)] StepCompletion Completion = StepCompletion.Answer,
+    [property: Id(8)] TimeSpan PollInterval = default);
+
+/// <summary>
+/// How a step's call ends. <see cref="Answer"/>: with the participant's answer (a 202 counts as success).
+/// <see cref="Poll"/>: a 202 gives a <c>Location</c> that is polled until it answers 2xx (not 202) or rejects.
+/// <see cref="Callback"/>: a 202 means the participant will call <c>POST /api/sagas/{id}/steps/{step}/complete</c>
+/// with the one-time token the request carried. For the last two the step's timeout bounds the whole wait.
+/// </summary>
+public enum StepCompletion
+{
+    Answer,
+    Poll,
+    Callback,
+}
 
 /// <summary>
 /// What to run: a kind (a workflow's name) and its steps in order. A registered workflow also gives its
@@ -118,6 +133,12 @@ public interface ISagaGrain : IGrainWithStringKey
 
     /// <summary>Makes sure a non-terminal saga is being driven (the supervisor calls it for sagas that stopped moving).</summary>
     Task Resume();
+
+    /// <summary>
+    /// A participant's callback for step <paramref name="step"/>, which answered 202 and promised one: its outcome
+    /// (success with a body, or a rejection with a reason), honoured once, and only with the token of the current attempt.
+    /// </summary>
+    Task<CallbackResult> CompleteStep(string step, string token, bool succeeded, string? body, string? reason);
 }
 
 /// <summary>
@@ -134,6 +155,19 @@ public interface ISagaSupervisorGrain : IGrainWithStringKey
 
     /// <summary>Resumes the stalled sagas now and says how many it found.</summary>
     Task<int> SweepNow();
+}
+
+/// <summary>What became of a participant's callback.</summary>
+public enum CallbackResult
+{
+    /// <summary>The step took the outcome; the saga moves on.</summary>
+    Completed,
+
+    /// <summary>No step of the saga is waiting for a callback (it is done, was cancelled, or never waited), or there is no such saga.</summary>
+    NotWaiting,
+
+    /// <summary>The step waits, but not for this token (an earlier attempt's, or none of ours).</summary>
+    WrongToken,
 }
 
 /// <summary>A saga as listed: id, kind, status, when it last moved.</summary>

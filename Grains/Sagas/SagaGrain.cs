@@ -166,6 +166,17 @@ public sealed partial class SagaGrain(
                 case SagaActionKind.Wait:
                     ScheduleDrive(action.Wait);
                     return;
+                case SagaActionKind.Expire:
+                    _state = machine.Expire(_state, time.GetUtcNow(), dice.Next(), silo.Name);
+                    await AdvanceAsync();
+                    return;
+                case SagaActionKind.Poll:
+                    var polled = await PollAsync(action);
+                    _state = polled.Kind == StepOutcomeKind.Accepted
+                        ? machine.Polled(_state, time.GetUtcNow())
+                        : machine.Settle(_state, polled, time.GetUtcNow(), dice.Next(), silo.Name);
+                    await AdvanceAsync();
+                    return;
             }
 
             if (!_state.InFlight)
@@ -174,24 +185,18 @@ public sealed partial class SagaGrain(
                 await SaveAsync();
             }
 
-            var outcome = await CallAsync(action);
-            _state = machine.Record(_state, outcome, time.GetUtcNow(), dice.Next(), silo.Name);
-            var next = machine.Next(_state, time.GetUtcNow());
-            if (next.Kind == SagaActionKind.Run)
+            string? token = null;
+            if (_state.Steps[action.Step].Policy is { Completion: StepCompletion.Callback })
             {
-                _state = machine.Begin(_state, time.GetUtcNow(), silo.Name);
+                // A fresh one-time token per attempt, durable before the request carries it: only the latest attempt's callback counts.
+                token = CallbackTokens.New();
+                _state = _state with { CallbackTokenHash = CallbackTokens.Hash(token) };
+                await SaveAsync();
             }
 
-            await SaveAsync();
-            if (_state.Status.IsTerminal())
-            {
-                metrics.Ended(_state.Kind, _state.Status);
-                Finish();
-            }
-            else
-            {
-                ScheduleDrive(next.Kind == SagaActionKind.Wait ? next.Wait : TimeSpan.Zero);
-            }
+            var outcome = await CallAsync(action, token);
+            _state = machine.Record(_state, outcome, time.GetUtcNow(), dice.Next(), silo.Name);
+            await AdvanceAsync();
         }
         catch (SagaConflictException)
         {
@@ -208,8 +213,68 @@ public sealed partial class SagaGrain(
         }
     }
 
+    /// <summary>After an outcome: "about to run" the next step in the same write, then the next drive (or the end).</summary>
+    private async Task AdvanceAsync()
+    {
+        var next = machine.Next(_state!, time.GetUtcNow());
+        if (next.Kind == SagaActionKind.Run)
+        {
+            _state = machine.Begin(_state!, time.GetUtcNow(), silo.Name);
+        }
+
+        await SaveAsync();
+        if (_state!.Status.IsTerminal())
+        {
+            metrics.Ended(_state.Kind, _state.Status);
+            Finish();
+        }
+        else
+        {
+            ScheduleDrive(next.Kind == SagaActionKind.Wait ? next.Wait : TimeSpan.Zero);
+        }
+    }
+
+    public async Task<CallbackResult> CompleteStep(string step, string token, bool succeeded, string? body, string? reason)
+    {
+        await EnsureCurrentAsync();
+        if (_state is not { Pending: { PollUrl: null } } state || state.Status.IsTerminal() || state.Steps[state.Cursor].Name != step)
+        {
+            return CallbackResult.NotWaiting;
+        }
+
+        if (!CallbackTokens.Matches(token, state.CallbackTokenHash))
+        {
+            return CallbackResult.WrongToken;
+        }
+
+        var outcome = succeeded
+            ? new StepOutcome(StepOutcomeKind.Succeeded, "completed by the participant's callback", Response: HttpParticipant.Kept(200, body))
+            : new StepOutcome(StepOutcomeKind.Rejected, $"rejected by the participant's callback: {reason ?? "no reason given"}");
+        _state = machine.Settle(state, outcome, time.GetUtcNow(), dice.Next(), silo.Name);
+        try
+        {
+            await AdvanceAsync();
+        }
+        catch
+        {
+            // Not durable: the participant is told to call again (the token stays valid, as the stored state still waits for it).
+            _reload = true;
+            ScheduleDrive(TimeSpan.FromMilliseconds(200));
+            throw;
+        }
+
+        return CallbackResult.Completed;
+    }
+
+    private async Task<StepOutcome> PollAsync(SagaAction action)
+    {
+        var state = _state!;
+        var policy = state.Steps[action.Step].Policy ?? WorkflowParser.DefaultPolicy;
+        return await http.PollAsync(state.Pending!.PollUrl!, new StepCall(SagaId, state.Steps[action.Step].Name, action.Compensation, state.Input, state.Responses, policy), CancellationToken.None);
+    }
+
     /// <summary>Runs the step's command; anything but an answer from the participant is a transient failure.</summary>
-    private async Task<StepOutcome> CallAsync(SagaAction action)
+    private async Task<StepOutcome> CallAsync(SagaAction action, string? callbackToken)
     {
         var step = _state!.Steps[action.Step];
         if (action.Command is null)
@@ -226,7 +291,7 @@ public sealed partial class SagaGrain(
         span?.SetTag("orleans.silo", silo.Name);
         span?.SetTag("saga.step", step.Name);
         span?.SetTag("saga.direction", action.Compensation ? "compensation" : "action");
-        var outcome = await RunStepAsync(step.Name, action);
+        var outcome = await RunStepAsync(step.Name, action, callbackToken);
         span?.SetTag("saga.outcome", outcome.Kind.ToString());
         if (outcome.Kind != StepOutcomeKind.Succeeded)
         {
@@ -237,13 +302,13 @@ public sealed partial class SagaGrain(
         return outcome;
     }
 
-    private async Task<StepOutcome> RunStepAsync(string step, SagaAction action)
+    private async Task<StepOutcome> RunStepAsync(string step, SagaAction action, string? callbackToken)
     {
         if (action.Command is HttpCall call)
         {
             var state = _state!;
             var policy = state.Steps[action.Step].Policy ?? WorkflowParser.DefaultPolicy;
-            return await http.CallAsync(call, new StepCall(SagaId, step, action.Compensation, state.Input, state.Responses, policy), CancellationToken.None);
+            return await http.CallAsync(call, new StepCall(SagaId, step, action.Compensation, state.Input, state.Responses, policy, callbackToken), CancellationToken.None);
         }
 
         try

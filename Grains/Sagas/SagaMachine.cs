@@ -55,6 +55,20 @@ public sealed class SagaMachine(SagaOptions options)
             return SagaAction.Finished;
         }
 
+        if (state.Pending is { } pending)
+        {
+            var compensating = state.Status == SagaStatus.Compensating;
+            if (now >= pending.Deadline)
+            {
+                return new SagaAction(SagaActionKind.Expire, state.Cursor, compensating, null, TimeSpan.Zero);
+            }
+
+            var until = state.NextAttemptAt is { } next && next < pending.Deadline ? next : pending.Deadline;
+            return pending.PollUrl is not null && until <= now
+                ? new SagaAction(SagaActionKind.Poll, state.Cursor, compensating, null, TimeSpan.Zero)
+                : new SagaAction(SagaActionKind.Wait, state.Cursor, compensating, null, until - now);
+        }
+
         if (state.NextAttemptAt is { } at && at > now)
         {
             return new SagaAction(SagaActionKind.Wait, state.Cursor, state.Status == SagaStatus.Compensating, null, at - now);
@@ -99,16 +113,26 @@ public sealed class SagaMachine(SagaOptions options)
             : step.Policy?.MaxAttempts ?? options.MaxAttempts);
         var retry = settled with { NextAttemptAt = now + Delay(step.Policy, state.Attempt, random, outcome.RetryAfter) };
 
+        if (outcome.Kind == StepOutcomeKind.Accepted && step.Policy is { Completion: not StepCompletion.Answer } waiting)
+        {
+            var deadline = now + waiting.Timeout;
+            return settled with
+            {
+                Pending = new PendingCall(outcome.PollUrl, now, deadline),
+                NextAttemptAt = waiting.Completion == StepCompletion.Poll ? Min(now + waiting.PollInterval, deadline) : deadline,
+            };
+        }
+
         return (compensation, outcome.Kind) switch
         {
-            (false, StepOutcomeKind.Succeeded) when state.Cursor + 1 == state.Steps.Length =>
+            (false, StepOutcomeKind.Succeeded or StepOutcomeKind.Accepted) when state.Cursor + 1 == state.Steps.Length =>
                 settled with { Status = SagaStatus.Completed, Cursor = state.Steps.Length, Attempt = 0 },
-            (false, StepOutcomeKind.Succeeded) => settled with { Cursor = state.Cursor + 1, Attempt = 0 },
+            (false, StepOutcomeKind.Succeeded or StepOutcomeKind.Accepted) => settled with { Cursor = state.Cursor + 1, Attempt = 0 },
             (false, StepOutcomeKind.Rejected) when step.Policy is { UntilSuccess: true } => retry,
             (false, StepOutcomeKind.Rejected) => Compensate(settled, state.Cursor - 1, $"step {step.Name} was rejected: {outcome.Detail}"),
             (false, _) when attemptsLeft => retry,
             (false, _) => Compensate(settled, state.Cursor, $"step {step.Name} failed {state.Attempt} times: {outcome.Detail}"),
-            (true, StepOutcomeKind.Succeeded) => Compensate(settled, state.Cursor - 1, settled.FailureReason),
+            (true, StepOutcomeKind.Succeeded or StepOutcomeKind.Accepted) => Compensate(settled, state.Cursor - 1, settled.FailureReason),
             (true, _) when attemptsLeft => retry,
             (true, _) => settled with
             {
@@ -117,6 +141,20 @@ public sealed class SagaMachine(SagaOptions options)
             },
         };
     }
+
+    /// <summary>A poll found the accepted call still running: ask again after the step's interval, never past the deadline.</summary>
+    public SagaState Polled(SagaState state, DateTimeOffset now) => state.Pending is { } pending && state.Steps[state.Cursor].Policy is { } policy
+        ? state with { Pending = pending with { Polls = pending.Polls + 1 }, NextAttemptAt = Min(now + policy.PollInterval, pending.Deadline), UpdatedAt = now }
+        : state;
+
+    /// <summary>The accepted call ended (its poll answered, or the participant called back): the attempt's outcome.</summary>
+    public SagaState Settle(SagaState state, StepOutcome outcome, DateTimeOffset now, double random, string silo = "") =>
+        Record(state with { Pending = null, CallbackTokenHash = null, NextAttemptAt = null }, outcome, now, random, silo);
+
+    /// <summary>The accepted call did not end within the step's timeout: a failed attempt, retried (same key) by the step's policy.</summary>
+    public SagaState Expire(SagaState state, DateTimeOffset now, double random, string silo = "") =>
+        Settle(state, new StepOutcome(StepOutcomeKind.Failed,
+            $"accepted at {state.Pending?.Since:O} but not completed within {state.Steps[state.Cursor].Policy?.Timeout.TotalSeconds:0.###} s"), now, random, silo);
 
     /// <summary>
     /// Stops a running saga and undoes what it did. Null if it is not running, or already past its pivot.
@@ -169,6 +207,8 @@ public sealed class SagaMachine(SagaOptions options)
 
         return state with
         {
+            Pending = null,
+            CallbackTokenHash = null,
             Status = cursor < 0 ? SagaStatus.Compensated : SagaStatus.Compensating,
             Cursor = cursor,
             Attempt = 0,
@@ -202,9 +242,12 @@ public sealed class SagaMachine(SagaOptions options)
     private static SagaHistoryEntry Entry(SagaState state, bool compensation, int attempt, string outcome, string? detail, DateTimeOffset now, string silo) =>
         new(state.Cursor, state.Steps[state.Cursor].Name, compensation, attempt, outcome, detail, now, silo);
 
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
     private static string Describe(StepOutcomeKind kind) => kind switch
     {
         StepOutcomeKind.Succeeded => "succeeded",
+        StepOutcomeKind.Accepted => "accepted",
         StepOutcomeKind.Rejected => "rejected",
         _ => "failed",
     };

@@ -96,6 +96,12 @@ public sealed class SagaHttpOptions
     /// <summary>The largest start request (the saga's input).</summary>
     public int MaxInputBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Where participants of callback steps call back (<c>{base}/api/sagas/{id}/steps/{step}/complete</c>): the
+    /// address they reach the cluster at, behind a load balancer in production. Defaults to the silo's own HTTP address.
+    /// </summary>
+    public string CallbackBaseUrl { get; set; } = "";
+
     /// <summary>Header values a definition names as <c>{{secrets.name}}</c>: kept in configuration, never in the definition.</summary>
     public Dictionary<string, string> Secrets { get; set; } = new(StringComparer.Ordinal);
 

@@ -28,12 +28,20 @@ public sealed record SagaState(
     string? TraceParent = null,
     int? WorkflowVersion = null,
     string? Input = null,
-    ImmutableDictionary<string, string>? Responses = null)
+    ImmutableDictionary<string, string>? Responses = null,
+    PendingCall? Pending = null,
+    string? CallbackTokenHash = null)
 {
     public SagaView ToView() => new(SagaId, Kind, Status, Cursor, Steps, History, FailureReason, CreatedAt, UpdatedAt, WorkflowVersion);
 
     public SagaSummary ToSummary() => new(SagaId, Kind, Status, Cursor, CreatedAt, UpdatedAt);
 }
+
+/// <summary>
+/// A call a participant accepted (202) and has not finished: polled at <see cref="PollUrl"/>, or waited on for its
+/// callback, until <see cref="Deadline"/> (the step's timeout after the first acceptance).
+/// </summary>
+public sealed record PendingCall(string? PollUrl, DateTimeOffset Since, DateTimeOffset Deadline, int Polls = 0);
 
 public enum StepOutcomeKind
 {
@@ -44,6 +52,9 @@ public enum StepOutcomeKind
 
     /// <summary>The call failed or timed out: the outcome is unknown and the step may be retried.</summary>
     Failed,
+
+    /// <summary>The participant accepted the call (202) and finishes it later: polled, or called back.</summary>
+    Accepted,
 }
 
 /// <summary>
@@ -51,7 +62,7 @@ public enum StepOutcomeKind
 /// An HTTP participant's answer adds what was called (<see cref="Call"/>), the answer kept for later templates
 /// (<see cref="Response"/>, JSON) and how long it asked to be left alone (<see cref="RetryAfter"/>).
 /// </summary>
-public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null, string? Token = null, CallRecord? Call = null, string? Response = null, TimeSpan? RetryAfter = null)
+public sealed record StepOutcome(StepOutcomeKind Kind, string? Detail = null, string? Token = null, CallRecord? Call = null, string? Response = null, TimeSpan? RetryAfter = null, string? PollUrl = null)
 {
     public static StepOutcome Succeeded { get; } = new(StepOutcomeKind.Succeeded);
 }
@@ -61,6 +72,12 @@ public enum SagaActionKind
     Run,
     Wait,
     Finished,
+
+    /// <summary>Ask the accepted call's Location how it went.</summary>
+    Poll,
+
+    /// <summary>An accepted call ran out of its step's time: it counts as a failed attempt.</summary>
+    Expire,
 }
 
 /// <summary>What the driver should do next: run a command (with its id), wait, or nothing (terminal).</summary>

@@ -28,6 +28,12 @@ public sealed record ToolkitSettings(SiloSettings Silo, HttpSettings Http, HttpA
         http.Validate();
         httpApi.Validate();
         idempotency.Validate();
+        if (string.IsNullOrWhiteSpace(sagas.Http.CallbackBaseUrl))
+        {
+            var host = http.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : http.BindAddress;
+            sagas.Http.CallbackBaseUrl = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{http.Port}";
+        }
+
         sagas.Validate();
         services.Validate();
         projections.Validate();

@@ -8,8 +8,8 @@ using Microsoft.Extensions.Options;
 
 namespace Reliability.Sagas.Workflows;
 
-/// <summary>The saga around one HTTP call: who is calling, what the templates may read, and the step's policy.</summary>
-public sealed record StepCall(string SagaId, string StepName, bool Compensation, string? Input, ImmutableDictionary<string, string>? Responses, StepPolicy Policy);
+/// <summary>The saga around one HTTP call: who is calling, what the templates may read, the step's policy, and for a callback step the attempt's token.</summary>
+public sealed record StepCall(string SagaId, string StepName, bool Compensation, string? Input, ImmutableDictionary<string, string>? Responses, StepPolicy Policy, string? CallbackToken = null);
 
 /// <summary>
 /// Calls a participant over HTTP for one attempt of a step. Every request carries
@@ -21,6 +21,11 @@ public sealed record StepCall(string SagaId, string StepName, bool Compensation,
 public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> options, TimeProvider time)
 {
     public const string IdempotencyHeader = "Idempotency-Key";
+    public const string CallbackHeader = "X-Saga-Callback";
+    public const string CallbackTokenHeader = "X-Saga-Callback-Token";
+
+    /// <summary>The longest one request of an accepted (polled or called back) step may take; the step's timeout bounds the whole wait.</summary>
+    public static readonly TimeSpan MaxRequestTime = TimeSpan.FromSeconds(30);
 
     /// <summary>The key of one call of a saga: its retries share it, the action and its compensation do not.</summary>
     public static string IdempotencyKey(string sagaId, string step, bool compensation) => $"{sagaId}/{step}/{(compensation ? "compensation" : "action")}";
@@ -49,7 +54,8 @@ public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> opt
             }
 
             var started = time.GetTimestamp();
-            using var timeout = new CancellationTokenSource(step.Policy.Timeout, time);
+            var limit = RequestTimeout(step.Policy);
+            using var timeout = new CancellationTokenSource(limit, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
             {
@@ -58,18 +64,21 @@ public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> opt
                 var (body, tooLarge) = await ReadBodyAsync(response, http.MaxResponseBytes, linked.Token);
                 var record = new CallRecord(call.Method, url, status, time.GetElapsedTime(started).TotalMilliseconds);
                 var kind = HttpAnswers.Classify(status, step.Policy.NonRetryableStatuses);
+                if (status == 202 && step.Policy.Completion != StepCompletion.Answer)
+                {
+                    return Accepted(response, request.RequestUri, step, record, http);
+                }
+
                 var retryAfter = kind == StepOutcomeKind.Failed ? HttpAnswers.RetryAfter(response.Headers.RetryAfter?.ToString(), time.GetUtcNow()) : null;
                 var detail = kind == StepOutcomeKind.Succeeded
                     ? tooLarge ? $"{status}; its body is over {http.MaxResponseBytes} bytes and was not kept" : null
                     : $"{status} {response.ReasonPhrase}{Excerpt(body)}";
-                var kept = kind == StepOutcomeKind.Succeeded
-                    ? new JsonObject { ["status"] = status, ["body"] = tooLarge ? null : body }.ToJsonString()
-                    : null;
+                var kept = kind == StepOutcomeKind.Succeeded ? Kept(status, tooLarge ? null : body) : null;
                 return new StepOutcome(kind, detail, Call: record, Response: kept, RetryAfter: retryAfter);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                return new StepOutcome(StepOutcomeKind.Failed, $"no answer within {step.Policy.Timeout.TotalSeconds:0.###} s",
+                return new StepOutcome(StepOutcomeKind.Failed, $"no answer within {limit.TotalSeconds:0.###} s",
                     Call: new CallRecord(call.Method, url, null, time.GetElapsedTime(started).TotalMilliseconds));
             }
             catch (HttpRequestException ex)
@@ -78,6 +87,87 @@ public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> opt
                     Call: new CallRecord(call.Method, url, null, time.GetElapsedTime(started).TotalMilliseconds));
             }
         }
+    }
+
+    /// <summary>
+    /// Asks an accepted call's Location how it went: 202 (or a transient failure) means still running, another 2xx
+    /// the result (its body kept like an answer's), a rejection is the step's rejection.
+    /// </summary>
+    public async Task<StepOutcome> PollAsync(string url, StepCall step, CancellationToken cancellationToken)
+    {
+        var http = options.Value.Http;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("traceparent", TraceParent());
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (!http.Allows(request.RequestUri!))
+        {
+            return new StepOutcome(StepOutcomeKind.Rejected, $"the poll location's host '{request.RequestUri!.Authority}' is not in Sagas:Http:AllowedHosts");
+        }
+
+        var started = time.GetTimestamp();
+        using var timeout = new CancellationTokenSource(RequestTimeout(step.Policy), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            var status = (int)response.StatusCode;
+            var (body, tooLarge) = await ReadBodyAsync(response, http.MaxResponseBytes, linked.Token);
+            var record = new CallRecord("GET", url, status, time.GetElapsedTime(started).TotalMilliseconds);
+            return (status, HttpAnswers.Classify(status, step.Policy.NonRetryableStatuses)) switch
+            {
+                (202, _) or (_, StepOutcomeKind.Failed) => new StepOutcome(StepOutcomeKind.Accepted, $"{status}: still running", Call: record),
+                (_, StepOutcomeKind.Succeeded) => new StepOutcome(StepOutcomeKind.Succeeded, tooLarge ? "its body was over the limit and not kept" : null, Call: record, Response: Kept(status, tooLarge ? null : body)),
+                _ => new StepOutcome(StepOutcomeKind.Rejected, $"{status} {response.ReasonPhrase}{Excerpt(body)}", Call: record),
+            };
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+        {
+            // The status resource is unreachable for now: the call is still accepted, asked again until its deadline.
+            return new StepOutcome(StepOutcomeKind.Accepted, $"poll failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>An answer as kept for later templates: <c>{"status":…,"body":…}</c>.</summary>
+    public static string Kept(int status, string? body)
+    {
+        JsonNode? node = null;
+        if (!string.IsNullOrEmpty(body))
+        {
+            try
+            {
+                node = JsonNode.Parse(body);
+            }
+            catch (JsonException)
+            {
+                node = JsonValue.Create(body);
+            }
+        }
+
+        return Kept(status, node);
+    }
+
+    private static string Kept(int status, JsonNode? body) => new JsonObject { ["status"] = status, ["body"] = body }.ToJsonString();
+
+    private static TimeSpan RequestTimeout(StepPolicy policy) =>
+        policy.Completion == StepCompletion.Answer || policy.Timeout < MaxRequestTime ? policy.Timeout : MaxRequestTime;
+
+    /// <summary>A 202 of a poll or callback step: the call is accepted, polled at its Location (which must be allowed too) or waited on.</summary>
+    private static StepOutcome Accepted(HttpResponseMessage response, Uri requested, StepCall step, CallRecord record, SagaHttpOptions http)
+    {
+        if (step.Policy.Completion == StepCompletion.Callback)
+        {
+            return new StepOutcome(StepOutcomeKind.Accepted, "202: waiting for the participant's callback", Call: record);
+        }
+
+        if (response.Headers.Location is not { } location)
+        {
+            return new StepOutcome(StepOutcomeKind.Failed, "202 without a Location to poll", Call: record);
+        }
+
+        var poll = location.IsAbsoluteUri ? location : new Uri(requested, location);
+        return http.Allows(poll)
+            ? new StepOutcome(StepOutcomeKind.Accepted, $"202: polling {poll}", Call: record, PollUrl: poll.ToString())
+            : new StepOutcome(StepOutcomeKind.Rejected, $"202 with a Location on '{poll.Authority}', which is not in Sagas:Http:AllowedHosts", Call: record);
     }
 
     /// <summary>What the templates of a call may read: the input and the answers of the steps that succeeded.</summary>
@@ -112,6 +202,12 @@ public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> opt
         }
 
         request.Headers.TryAddWithoutValidation(IdempotencyHeader, IdempotencyKey(step.SagaId, step.StepName, step.Compensation));
+        if (step.CallbackToken is not null)
+        {
+            request.Headers.TryAddWithoutValidation(CallbackHeader, $"{http.CallbackBaseUrl.TrimEnd('/')}/api/sagas/{Uri.EscapeDataString(step.SagaId)}/steps/{Uri.EscapeDataString(step.StepName)}/complete");
+            request.Headers.TryAddWithoutValidation(CallbackTokenHeader, step.CallbackToken);
+        }
+
         request.Headers.TryAddWithoutValidation("traceparent", TraceParent());
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return request;

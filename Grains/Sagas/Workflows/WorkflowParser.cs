@@ -20,13 +20,14 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
     public const int MaxHeaders = 20;
 
     private static readonly string[] DocumentFields = ["name", "version", "description", "inputSchema", "steps"];
-    private static readonly string[] StepFields = ["name", "action", "compensation", "pivot", "retry", "timeout"];
+    private static readonly string[] StepFields = ["name", "action", "compensation", "pivot", "retry", "timeout", "completion"];
+    private static readonly string[] CompletionFields = ["mode", "pollInterval"];
     private static readonly string[] CallFields = ["method", "url", "headers", "body"];
     private static readonly string[] RetryFields = ["maxAttempts", "initialInterval", "backoffCoefficient", "maxInterval", "nonRetryableStatuses"];
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
     /// <summary>Set by the orchestrator on every call; a definition may not write them.</summary>
-    private static readonly string[] ReservedHeaders = ["idempotency-key", "traceparent", "tracestate", "host", "content-length", "content-type", "transfer-encoding", "connection", "x-saga-callback"];
+    private static readonly string[] ReservedHeaders = ["idempotency-key", "traceparent", "tracestate", "host", "content-length", "content-type", "transfer-encoding", "connection", "x-saga-callback", "x-saga-callback-token"];
 
     /// <summary>Headers that carry credentials: their value must come from a configured secret.</summary>
     private static readonly string[] CredentialHeaders = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
@@ -355,10 +356,12 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
 
     private static StepPolicy Policy(JsonObject step, string at, ImmutableArray<WorkflowError>.Builder errors)
     {
-        var policy = DefaultPolicy;
+        var policy = Completion(step["completion"], $"{at}.completion", errors);
         if (step["timeout"] is { } timeout)
         {
-            policy = policy with { Timeout = Span(timeout, $"{at}.timeout", TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(2), errors) ?? policy.Timeout };
+            // An accepted call may run for hours; an answer is waited for in one request.
+            var longest = policy.Completion == StepCompletion.Answer ? TimeSpan.FromMinutes(2) : TimeSpan.FromDays(1);
+            policy = policy with { Timeout = Span(timeout, $"{at}.timeout", TimeSpan.FromMilliseconds(10), longest, errors) ?? policy.Timeout };
         }
 
         if (step["retry"] is null)
@@ -421,6 +424,57 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
         }
 
         return policy;
+    }
+
+    /// <summary>
+    /// <c>"completion": "poll" | "callback" | {"mode": …, "pollInterval": "1s"}</c>: what a 202 means. Without it a
+    /// 202 is a success like any 2xx.
+    /// </summary>
+    private static StepPolicy Completion(JsonNode? node, string at, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is null)
+        {
+            return DefaultPolicy;
+        }
+
+        var settings = node as JsonObject;
+        if (settings is not null)
+        {
+            Fields(settings, CompletionFields, at, errors);
+        }
+
+        var mode = settings is null ? Text(node) : settings["mode"] is { } m ? Text(m) : null;
+        var completion = mode switch
+        {
+            "answer" => StepCompletion.Answer,
+            "poll" => StepCompletion.Poll,
+            "callback" => StepCompletion.Callback,
+            _ => (StepCompletion?)null,
+        };
+        if (completion is null)
+        {
+            errors.Add(new WorkflowError(settings is null ? at : $"{at}.mode", "must be \"answer\", \"poll\" or \"callback\""));
+            return DefaultPolicy;
+        }
+
+        var interval = TimeSpan.FromSeconds(1);
+        if (settings?["pollInterval"] is { } given)
+        {
+            if (completion != StepCompletion.Poll)
+            {
+                errors.Add(new WorkflowError($"{at}.pollInterval", "applies to \"poll\" only"));
+            }
+
+            interval = Span(given, $"{at}.pollInterval", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10), errors) ?? interval;
+        }
+
+        // An accepted call is given a minute by default: long-running participants say how long they need.
+        return DefaultPolicy with
+        {
+            Completion = completion.Value,
+            PollInterval = completion == StepCompletion.Poll ? interval : default,
+            Timeout = completion == StepCompletion.Answer ? DefaultPolicy.Timeout : TimeSpan.FromMinutes(1),
+        };
     }
 
     /// <summary>A duration: a number with ms, s, m or h (<c>250ms</c>, <c>1.5s</c>, <c>5m</c>).</summary>

@@ -16,3 +16,6 @@ public sealed record RestockBody(int? Quantity, decimal? UnitPrice);
 
 /// <summary><c>POST /api/admin/sagas/{id}/cancel</c></summary>
 public sealed record CancelBody(string? Reason);
+
+/// <summary><c>POST /api/sagas/{id}/steps/{step}/complete</c>: how a participant's accepted call ended; <c>body</c> is kept for later templates.</summary>
+public sealed record CompleteStepBody(string? Token, string? Outcome, System.Text.Json.JsonElement? Body, string? Reason);

@@ -26,6 +26,7 @@ public static class SagaEndpoints
             GrainKeys.Check(sagaId, "sagaId") is { } invalid ? Problems.BadRequest(invalid)
             : await grains.GetGrain<ISagaGrain>(sagaId).Get() is { } view ? Results.Ok(view) : Problems.NotFound($"No saga '{sagaId}'."));
         sagas.MapGet("/", ListAsync);
+        sagas.MapPost("/{sagaId}/steps/{step}/complete", CompleteStepAsync);
 
         var admin = app.MapGroup("/api/admin").WithTags("Sagas admin").AddEndpointFilter<AdminOnlyFilter>();
         admin.MapPost("/sagas/{sagaId}/retry", async (string sagaId, IGrainFactory grains) =>
@@ -129,6 +130,51 @@ public static class SagaEndpoints
         return view.Status.IsTerminal()
             ? Results.Created($"/api/sagas/{sagaId}", view)
             : Results.Accepted($"/api/sagas/{sagaId}", view);
+    }
+
+    /// <summary>
+    /// A participant that answered 202 to a callback step reports how the call ended, with the one-time token its
+    /// request carried (in the body's <c>token</c> or the <c>X-Saga-Callback-Token</c> header).
+    /// </summary>
+    private static async Task<IResult> CompleteStepAsync(string sagaId, string step, HttpContext http, IGrainFactory grains)
+    {
+        if ((GrainKeys.Check(sagaId, "sagaId") ?? GrainKeys.Check(step, "step")) is { } invalid)
+        {
+            return Problems.BadRequest(invalid);
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<CompleteStepBody>(http.Request);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var token = body!.Token ?? http.Request.Headers["X-Saga-Callback-Token"].ToString();
+        var succeeded = body.Outcome switch
+        {
+            null or "succeeded" => true,
+            "rejected" => false,
+            _ => (bool?)null,
+        };
+        if (succeeded is null)
+        {
+            return Problems.BadRequest(new FieldError("outcome", "must be \"succeeded\" or \"rejected\""));
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            return Problems.BadRequest(new FieldError("token", "is required: the X-Saga-Callback-Token the step's request carried"));
+        }
+
+        var result = await grains.GetGrain<ISagaGrain>(sagaId).CompleteStep(step, token, succeeded.Value, body.Body?.GetRawText(), body.Reason);
+        return result switch
+        {
+            CallbackResult.Completed => Results.Ok(new { sagaId, step, outcome = succeeded.Value ? "succeeded" : "rejected" }),
+            CallbackResult.WrongToken => Problems.Create(StatusCodes.Status403Forbidden, "wrong-token", "This token does not complete the step.",
+                $"Step '{step}' of saga '{sagaId}' waits for the token of its latest attempt; this is not it."),
+            _ => Problems.Create(StatusCodes.Status409Conflict, "not-waiting", "No step is waiting for a callback.",
+                $"Saga '{sagaId}' has no step '{step}' waiting for a callback: it was completed already, gave up waiting, or never waited."),
+        };
     }
 
     private static async Task<IResult> ListAsync(string? status, int? limit, IGrainFactory grains)

@@ -37,7 +37,7 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
     private readonly string _run = Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>reserve (compensated) → charge (compensated) → ship (the pivot), each on its participant; paths carry the run, so faults aim at one test.</summary>
-    private string Order(string name, string? shipTimeout = null, string chargePath = "charges") => $$$"""
+    private string Order(string name, string? shipTimeout = null, string chargePath = "charges", string? shipCompletion = null) => $$$"""
         {
           "name": "{{{name}}}",
           "inputSchema": {
@@ -64,7 +64,7 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
               "pivot": true,
               "action": {"method": "PUT", "url": "{{{participants.Shipping.Address}}}/{{{_run}}}/shipments/{{input.orderId}}",
                          "body": {"charge": "{{steps.charge.response.body.id}}"}},
-              "retry": {"maxAttempts": 3, "initialInterval": "20ms", "maxInterval": "200ms"}{{{(shipTimeout is null ? "" : $", \"timeout\": \"{shipTimeout}\"")}}}
+              "retry": {"maxAttempts": 3, "initialInterval": "20ms", "maxInterval": "200ms"}{{{(shipTimeout is null ? "" : $", \"timeout\": \"{shipTimeout}\"")}}}{{{(shipCompletion is null ? "" : $", \"completion\": {shipCompletion}")}}}
             }
           ]
         }
@@ -208,6 +208,62 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
         var ship = Action(await participants.Shipping.EffectsAsync(), saga.GetProperty("sagaId").GetString()!, "ship");
         Assert.Equal((true, 2), (ship.Applied, ship.Received));
         Assert.Contains(saga.GetProperty("history").EnumerateArray(), h => h.GetProperty("detail").GetString()?.Contains("no answer within 0.3 s", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task AParticipantAnswering202_IsPolledAtItsLocation_UntilItFinishes()
+    {
+        var name = Name("poll");
+        await RegisterAsync(name, Order(name, shipCompletion: """{"mode": "poll", "pollInterval": "100ms"}"""));
+        await participants.Shipping.FaultsAsync(new Dictionary<string, PathFaults> { [$"/{_run}/shipments/o-9"] = new(Accept: "poll", CompleteAfterMs: 700) });
+
+        var (status, saga) = await StartAsync(name, """{"orderId":"o-9","amount":2}""");
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("Completed", saga.GetProperty("status").GetString());
+        var ship = Action(await participants.Shipping.EffectsAsync(), saga.GetProperty("sagaId").GetString()!, "ship");
+        Assert.Equal((true, true, 1), (ship.Applied, ship.Finished, ship.Received));
+        var outcomes = saga.GetProperty("history").EnumerateArray().Where(h => h.GetProperty("stepName").GetString() == "ship")
+            .Select(h => h.GetProperty("outcome").GetString()).ToList();
+        Assert.Equal(["started", "accepted", "succeeded"], outcomes);
+    }
+
+    [Fact]
+    public async Task AParticipantAnswering202_CompletesTheStepByCallingBack_WithItsOneTimeToken()
+    {
+        var name = Name("callback");
+        await RegisterAsync(name, Order(name, shipTimeout: "1m", shipCompletion: "\"callback\""));
+        await participants.Shipping.FaultsAsync(new Dictionary<string, PathFaults> { [$"/{_run}/shipments/o-10"] = new(Accept: "callback", CompleteAfterMs: 500) });
+
+        var (status, saga) = await StartAsync(name, """{"orderId":"o-10","amount":2}""");
+        var sagaId = saga.GetProperty("sagaId").GetString()!;
+        var (again, _) = await SendAsync(silo.Request(HttpMethod.Post, $"/api/sagas/{sagaId}/steps/ship/complete", """{"token":"guess","outcome":"succeeded"}"""));
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("Completed", saga.GetProperty("status").GetString());
+        var ship = Action(await participants.Shipping.EffectsAsync(), sagaId, "ship");
+        Assert.Equal((true, true, 1, 1), (ship.Applied, ship.Finished, ship.Received, ship.Callbacks));
+        Assert.Contains(saga.GetProperty("history").EnumerateArray(), h => h.GetProperty("detail").GetString() == "completed by the participant's callback");
+        Assert.Equal(HttpStatusCode.Conflict, again);
+    }
+
+    [Fact]
+    public async Task ACallbackWithTheWrongToken_IsRefused_AndTheStepKeepsWaiting()
+    {
+        var name = Name("token");
+        await RegisterAsync(name, Order(name, shipTimeout: "1m", shipCompletion: "\"callback\""));
+        await participants.Shipping.FaultsAsync(new Dictionary<string, PathFaults> { [$"/{_run}/shipments/o-11"] = new(Accept: "callback", CompleteAfterMs: 2500) });
+
+        var (status, saga) = await StartAsync(name, """{"orderId":"o-11","amount":2}""", waitSeconds: 1);
+        var sagaId = saga.GetProperty("sagaId").GetString()!;
+        var (wrong, _) = await SendAsync(silo.Request(HttpMethod.Post, $"/api/sagas/{sagaId}/steps/ship/complete", """{"token":"guess","outcome":"rejected","reason":"forged"}"""));
+        var (otherStep, _) = await SendAsync(silo.Request(HttpMethod.Post, $"/api/sagas/{sagaId}/steps/charge/complete", """{"token":"guess"}"""));
+        var ended = await WaitTerminalAsync(sagaId);
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal(HttpStatusCode.Forbidden, wrong);
+        Assert.Equal(HttpStatusCode.Conflict, otherStep);
+        Assert.Equal("Completed", ended.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -99,4 +99,48 @@ public sealed class WorkflowMachineTests
 
         Assert.Equal(call, state.History[^1].Call);
     }
+
+    [Fact]
+    public void AnAcceptedPollStep_IsPolledAtItsInterval_AndExpiresAtItsTimeout_IntoARetry()
+    {
+        var poll = Definition with { Steps = [new SagaStep("reserve", Call, Call, Policy with { Completion = StepCompletion.Poll, PollInterval = TimeSpan.FromMilliseconds(250), Timeout = TimeSpan.FromSeconds(1) })] };
+        var state = Record(_machine.Start("s1", poll, _clock.GetUtcNow()), new StepOutcome(StepOutcomeKind.Accepted, PollUrl: "http://127.0.0.1/status/1"));
+
+        Assert.Equal(_clock.GetUtcNow() + TimeSpan.FromSeconds(1), state.Pending!.Deadline);
+        Assert.Equal(SagaActionKind.Wait, _machine.Next(state, _clock.GetUtcNow()).Kind);
+        _clock.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.Equal(SagaActionKind.Poll, _machine.Next(state, _clock.GetUtcNow()).Kind);
+        state = _machine.Polled(state, _clock.GetUtcNow());
+        Assert.Equal((1, _clock.GetUtcNow() + TimeSpan.FromMilliseconds(250)), (state.Pending!.Polls, state.NextAttemptAt));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(SagaActionKind.Expire, _machine.Next(state, _clock.GetUtcNow()).Kind);
+        state = _machine.Expire(state, _clock.GetUtcNow(), 0.5);
+        Assert.Null(state.Pending);
+        Assert.Equal(SagaStatus.Running, state.Status);
+        Assert.Equal("failed", state.History[^1].Outcome);
+        Assert.Equal(_clock.GetUtcNow() + TimeSpan.FromMilliseconds(100), state.NextAttemptAt);
+    }
+
+    [Fact]
+    public void AnAcceptedCallbackStep_WaitsForItsDeadline_AndASettledOutcomeMovesOn()
+    {
+        var callback = Definition with { Steps = [new SagaStep("reserve", Call, Call, Policy with { Completion = StepCompletion.Callback, Timeout = TimeSpan.FromHours(2) }), Definition.Steps[1]] };
+        var state = Record(_machine.Start("s1", callback, _clock.GetUtcNow()), new StepOutcome(StepOutcomeKind.Accepted)) with { CallbackTokenHash = "H" };
+
+        var wait = _machine.Next(state, _clock.GetUtcNow());
+        Assert.Equal((SagaActionKind.Wait, TimeSpan.FromHours(2)), (wait.Kind, wait.Wait));
+        state = _machine.Settle(state, new StepOutcome(StepOutcomeKind.Succeeded, Response: "{}"), _clock.GetUtcNow(), 0.5);
+        Assert.Equal((1, null, null), (state.Cursor, state.Pending, state.CallbackTokenHash));
+    }
+
+    [Fact]
+    public void CancellingAStepThatWaits_CompensatesIt_AndStopsWaiting()
+    {
+        var callback = Definition with { Steps = [new SagaStep("reserve", Call, Call, Policy with { Completion = StepCompletion.Callback }), Definition.Steps[1]] };
+        var state = Record(_machine.Start("s1", callback, _clock.GetUtcNow()), new StepOutcome(StepOutcomeKind.Accepted)) with { CallbackTokenHash = "H" };
+
+        var cancelled = _machine.Cancel(state, "operator", _clock.GetUtcNow())!;
+
+        Assert.Equal((SagaStatus.Compensating, 0, null, null), (cancelled.Status, cancelled.Cursor, cancelled.Pending, cancelled.CallbackTokenHash));
+    }
 }
