@@ -33,7 +33,7 @@ public static class TransferLoad
             var to = (from + 1 + Random.Shared.Next(accounts.Length - 1)) % accounts.Length;
             var id = $"{run}-{i}";
             var saga = client.GetGrain<ISagaGrain>($"transfer-{id}");
-            var view = await saga.Start(SagaDefinitions.Transfer(id, accounts[from], accounts[to], 1m));
+            var view = await saga.StartWorkflow(SagaDefinitions.Transfer(id, accounts[from], accounts[to], 1m));
             while (!view.Status.IsTerminal())
             {
                 view = await saga.WaitForTerminal(TimeSpan.FromSeconds(4)) ?? view;

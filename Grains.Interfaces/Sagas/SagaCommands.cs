@@ -22,6 +22,7 @@ namespace Reliability.Sagas;
 [JsonDerivedType(typeof(RefundDebit), "refund-debit")]
 [JsonDerivedType(typeof(CreditAccount), "credit-account")]
 [JsonDerivedType(typeof(HttpCall), "http")]
+[JsonDerivedType(typeof(ServiceCall), "service")]
 public abstract record SagaCommand;
 
 [GenerateSerializer, Immutable, Alias("sagas.create-order")]
@@ -71,3 +72,10 @@ public sealed record HttpCall(
 /// <summary>One request header of an <see cref="HttpCall"/>; its value is a template, which may name a configured secret.</summary>
 [GenerateSerializer, Immutable, Alias("sagas.http-header")]
 public sealed record HttpHeaderTemplate([property: Id(0)] string Name, [property: Id(1)] string Value);
+
+/// <summary>
+/// A call to one of the built-in services in this cluster, as a workflow definition wrote it: the command's name
+/// (<c>debit-account</c>, …) and its fields as a JSON template, rendered at each attempt into that command.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sagas.service-call")]
+public sealed record ServiceCall([property: Id(0)] string Service, [property: Id(1)] string Body) : SagaCommand;

@@ -6,9 +6,10 @@ namespace Reliability.Sagas;
 /// <summary>
 /// One step: an action on a participant and the compensation that undoes it (none for a last step that cannot
 /// fail after it). <see cref="Policy"/> is the step's own retry and timeout; without one the saga options apply.
+/// A step repeated for each item of an input list (<c>forEach</c>) carries its <see cref="Item"/> (JSON), which its templates read.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sagas.step")]
-public sealed record SagaStep(string Name, SagaCommand Action, SagaCommand? Compensation, StepPolicy? Policy = null);
+public sealed record SagaStep(string Name, SagaCommand Action, SagaCommand? Compensation, StepPolicy? Policy = null, string? Item = null);
 
 /// <summary>
 /// A step's retry policy and timeout, from its workflow definition. The delay before attempt n + 1 is
@@ -47,6 +48,10 @@ public enum StepCompletion
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sagas.definition")]
 public sealed record SagaDefinition(string Kind, ImmutableArray<SagaStep> Steps, int? Version = null, string? Input = null);
+
+/// <summary>A saga to start by its workflow's name and its input (JSON): the silo finds the definition.</summary>
+[GenerateSerializer, Immutable, Alias("sagas.workflow-start")]
+public sealed record WorkflowStart([property: Id(0)] string Workflow, [property: Id(1)] string Input);
 
 public enum SagaStatus
 {
@@ -117,6 +122,13 @@ public interface ISagaGrain : IGrainWithStringKey
 {
     /// <summary>Starts the saga, or, if it already exists, answers what it is doing (one id starts one saga).</summary>
     Task<SagaView> Start(SagaDefinition definition);
+
+    /// <summary>
+    /// Starts a saga of a workflow by name (built-in or registered; its latest version) with its input, or, if it
+    /// already exists, answers what it is doing. <see cref="ArgumentException"/> if there is no such workflow or the
+    /// input does not match its schema.
+    /// </summary>
+    Task<SagaView> StartWorkflow(WorkflowStart start);
 
     [Orleans.Concurrency.AlwaysInterleave]
     Task<SagaView?> Get();

@@ -24,7 +24,8 @@ public sealed class ParticipantGateway(IGrainFactory grains, IOptions<SagaOption
     public async Task<StepOutcome> ExecuteAsync(string stepName, SagaCommand command, string commandId, string actionCommandId, CancellationToken cancellationToken)
     {
         var compensation = commandId != actionCommandId;
-        options.Value.Faults.TryGetValue(stepName, out var faults);
+        // A step repeated per item (reserve-stock[1]) takes the faults of its name.
+        options.Value.Faults.TryGetValue(stepName.Split('[')[0], out var faults);
         if (faults is not null && !compensation)
         {
             if (faults.Delay > TimeSpan.Zero)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Reliability.Infrastructure;
@@ -36,6 +37,7 @@ public sealed partial class SagaGrain(
     SagaMachine machine,
     IParticipantGateway participants,
     HttpParticipant http,
+    WorkflowCatalog workflows,
     SagaMetrics metrics,
     IOptions<SagaOptions> options,
     FaultDice dice,
@@ -78,6 +80,22 @@ public sealed partial class SagaGrain(
         }
 
         return _published!;
+    }
+
+    public async Task<SagaView> StartWorkflow(WorkflowStart start)
+    {
+        if (_state is not null)
+        {
+            return _published!;
+        }
+
+        using var input = JsonDocument.Parse(start.Input);
+        var (definition, errors, found) = await workflows.PrepareAsync(start.Workflow, input.RootElement);
+        return definition is not null
+            ? await Start(definition)
+            : throw new ArgumentException(found
+                ? $"The input does not match workflow {start.Workflow}'s schema: {string.Join("; ", errors)}"
+                : $"There is no workflow '{start.Workflow}'.", nameof(start));
     }
 
     public async Task<SagaView?> Get()
@@ -298,28 +316,42 @@ public sealed partial class SagaGrain(
             span?.SetStatus(ActivityStatusCode.Error, outcome.Detail);
         }
 
-        metrics.StepCalled(_state.Kind, step.Name, action.Compensation, outcome.Kind, time.GetElapsedTime(started));
+        metrics.StepCalled(_state.Kind, step.Name.Split('[')[0], action.Compensation, outcome.Kind, time.GetElapsedTime(started));
         return outcome;
     }
 
     private async Task<StepOutcome> RunStepAsync(string step, SagaAction action, string? callbackToken)
     {
+        var state = _state!;
         if (action.Command is HttpCall call)
         {
-            var state = _state!;
             var policy = state.Steps[action.Step].Policy ?? WorkflowParser.DefaultPolicy;
-            return await http.CallAsync(call, new StepCall(SagaId, step, action.Compensation, state.Input, state.Responses, policy, callbackToken), CancellationToken.None);
+            return await http.CallAsync(call, new StepCall(SagaId, step, action.Compensation, state.Input, state.Responses, policy, callbackToken, state.Steps[action.Step].Item), CancellationToken.None);
         }
 
+        var command = action.Command!;
+        if (command is ServiceCall service)
+        {
+            try
+            {
+                command = ServiceCommands.Resolve(service, HttpParticipant.Context(state.Input, state.Responses, state.Steps[action.Step].Item));
+            }
+            catch (TemplateException ex)
+            {
+                return new StepOutcome(StepOutcomeKind.Rejected, ex.Message);
+            }
+        }
+
+        var timeout = state.Steps[action.Step].Policy?.Timeout ?? options.Value.StepTimeout;
         try
         {
-            return await participants.ExecuteAsync(step, action.Command!, SagaMachine.CommandId(SagaId, action.Step, action.Compensation),
+            return await participants.ExecuteAsync(step, command, SagaMachine.CommandId(SagaId, action.Step, action.Compensation),
                     SagaMachine.CommandId(SagaId, action.Step, compensation: false), CancellationToken.None)
-                .WaitAsync(options.Value.StepTimeout);
+                .WaitAsync(timeout);
         }
         catch (TimeoutException)
         {
-            return new StepOutcome(StepOutcomeKind.Failed, $"no answer within {options.Value.StepTimeout.TotalSeconds:0.#} s");
+            return new StepOutcome(StepOutcomeKind.Failed, $"no answer within {timeout.TotalSeconds:0.#} s");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -57,7 +57,7 @@ public sealed class SagaMetrics
             { "workflow", workflow },
             { "step", step },
             { "direction", compensation ? "compensation" : "action" },
-            { "outcome", outcome switch { StepOutcomeKind.Succeeded => "succeeded", StepOutcomeKind.Rejected => "rejected", _ => "failed" } },
+            { "outcome", outcome switch { StepOutcomeKind.Succeeded => "succeeded", StepOutcomeKind.Rejected => "rejected", StepOutcomeKind.Accepted => "accepted", _ => "failed" } },
         };
         _attempts.Add(1, tags);
         _stepDuration.Record(elapsed.TotalSeconds, tags);

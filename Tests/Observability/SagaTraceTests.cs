@@ -31,7 +31,7 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
         using (var started = RequestSource.StartActivity("POST /api/transfers", ActivityKind.Server)!)
         {
             trace = started.TraceId;
-            await saga.Start(SagaDefinitions.Transfer("tr1", "alice", "bob", 30m));
+            await saga.StartWorkflow(SagaDefinitions.Transfer("tr1", "alice", "bob", 30m));
         }
 
         while ((await saga.Get())!.History.All(h => h.StepName != "record-payment"))
@@ -63,7 +63,7 @@ public sealed class SagaTraceTests(ITestOutputHelper output)
 
         output.WriteLine($"above the steps: {string.Join(" <- ", chain)}");
         Assert.Equal(GrainCallTracing.SourceName, byId[startCall].Source.Name);
-        Assert.Equal("ISagaGrain/Start", byId[startCall].OperationName);
+        Assert.Equal("ISagaGrain/StartWorkflow", byId[startCall].OperationName);
         Assert.Equal($"{RequestSourceName}: POST /api/transfers", chain[^1]);
         // The steps after the kill ran on another silo, and still belong to the same tree.
         var silos = steps.Select(s => (string?)s.GetTagItem("orleans.silo")).Distinct().ToList();

@@ -60,13 +60,13 @@ public sealed class Shop(IClusterClient client)
     }
 
     /// <summary>Starts a saga, again if a silo died under the call: the same id starts it once.</summary>
-    private async Task StartAsync(string sagaId, SagaDefinition definition)
+    private async Task StartAsync(string sagaId, WorkflowStart start)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await client.GetGrain<ISagaGrain>(sagaId).Start(definition);
+                await client.GetGrain<ISagaGrain>(sagaId).StartWorkflow(start);
                 return;
             }
             catch (Exception ex) when (attempt < 10 && ex is TimeoutException or OrleansException)

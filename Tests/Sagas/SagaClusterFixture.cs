@@ -39,10 +39,10 @@ public sealed class SagaClusterFixture : IAsyncLifetime
         return id;
     }
 
-    public async Task<SagaView> RunAsync(string sagaId, SagaDefinition definition, TimeSpan? timeout = null)
+    public async Task<SagaView> RunAsync(string sagaId, WorkflowStart start, TimeSpan? timeout = null)
     {
         var saga = Client.GetGrain<ISagaGrain>(sagaId);
-        await saga.Start(definition);
+        await saga.StartWorkflow(start);
         return await WaitForTerminalAsync(sagaId, timeout ?? TimeSpan.FromSeconds(30));
     }
 

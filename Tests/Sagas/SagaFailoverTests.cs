@@ -26,7 +26,7 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
         await cluster.Client.GetGrain<IAccountGrain>("bob").Open("open", 0m);
         var saga = cluster.Client.GetGrain<ISagaGrain>("transfer-t1");
 
-        await saga.Start(SagaDefinitions.Transfer("t1", "alice", "bob", 30m));
+        await saga.StartWorkflow(SagaDefinitions.Transfer("t1", "alice", "bob", 30m));
         while ((await saga.Get())!.History.All(h => h.StepName != "record-payment"))
         {
             await Task.Delay(20);
@@ -88,7 +88,7 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
                     await cluster.StartAdditionalSiloAsync();
                 }
 
-                await Retrying(() => cluster.Client.GetGrain<ISagaGrain>($"transfer-{t.Id}").Start(SagaDefinitions.Transfer(t.Id, t.From, t.To, t.Amount)));
+                await Retrying(() => cluster.Client.GetGrain<ISagaGrain>($"transfer-{t.Id}").StartWorkflow(SagaDefinitions.Transfer(t.Id, t.From, t.To, t.Amount)));
             }
             finally
             {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Reliability.Infrastructure;
 using Reliability.Sagas;
+using Reliability.Sagas.Workflows;
 using Reliability.Services;
 using Reliability.Tests.Infrastructure;
 
@@ -86,7 +87,7 @@ public sealed class SagaInterleavingTests
         await client.GetGrain<IAccountGrain>(bob).Open("open", 0m);
         var sagaId = $"transfer-{Guid.NewGuid():N}";
         var now = DateTimeOffset.UtcNow;
-        var waiting = new SagaMachine(SagaClusterFixture.FastOptions()).Start(sagaId, SagaDefinitions.Transfer(sagaId, alice, bob, 10m), now) with
+        var waiting = new SagaMachine(SagaClusterFixture.FastOptions()).Start(sagaId, BuiltInWorkflows.Saga(SagaDefinitions.Transfer(sagaId, alice, bob, 10m)), now) with
         {
             Cursor = 1,
             Attempt = 1,

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Reliability.Sagas;
+using Reliability.Sagas.Workflows;
 
 namespace Reliability.Tests.Sagas;
 
@@ -13,7 +14,7 @@ public sealed class SagaMachineTests
         BackoffMax = TimeSpan.FromMilliseconds(350),
     };
 
-    private static readonly SagaDefinition Transfer = SagaDefinitions.Transfer("t1", "alice", "bob", 30m);
+    private static readonly SagaDefinition Transfer = BuiltInWorkflows.Saga(SagaDefinitions.Transfer("t1", "alice", "bob", 30m));
 
     private readonly SagaMachine _machine = new(Options);
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
@@ -56,7 +57,7 @@ public sealed class SagaMachineTests
         var compensation = _machine.Next(state, Now);
         Assert.True(compensation.Compensation);
         Assert.Equal(0, compensation.Step);
-        Assert.IsType<RefundDebit>(compensation.Command);
+        Assert.Equal("refund-debit", Assert.IsType<ServiceCall>(compensation.Command).Service);
 
         state = Run(state, StepOutcomeKind.Succeeded);
         Assert.Equal(SagaStatus.Compensated, state.Status);
@@ -93,7 +94,7 @@ public sealed class SagaMachineTests
 
         Assert.Equal(SagaStatus.Compensating, state.Status);
         Assert.Equal(1, state.Cursor);
-        Assert.IsType<RefundPayment>(_machine.Next(state, Now).Command);
+        Assert.Equal("refund-payment", Assert.IsType<ServiceCall>(_machine.Next(state, Now).Command).Service);
         Assert.Contains("failed 3 times", state.FailureReason);
     }
 
@@ -165,7 +166,7 @@ public sealed class SagaMachineTests
     [Fact]
     public void Compensation_SkipsStepsThatHaveNothingToUndo()
     {
-        var steps = SagaDefinitions.Transfer("t", "a", "b", 1m).Steps;
+        var steps = BuiltInWorkflows.Saga(SagaDefinitions.Transfer("t", "a", "b", 1m)).Steps;
         var definition = new SagaDefinition("test", [steps[0], steps[2] with { Name = "note" }, steps[1]]);
         var state = Run(_machine.Start("s", definition, Now), StepOutcomeKind.Succeeded, StepOutcomeKind.Succeeded, StepOutcomeKind.Rejected);
 
@@ -191,7 +192,7 @@ public sealed class SagaMachineTests
 
         Assert.Equal(SagaStatus.Compensating, cancelled.Status);
         Assert.Equal(0, cancelled.Cursor);
-        Assert.IsType<RefundDebit>(_machine.Next(cancelled, Now).Command);
+        Assert.Equal("refund-debit", Assert.IsType<ServiceCall>(_machine.Next(cancelled, Now).Command).Service);
     }
 
     [Fact]
@@ -202,7 +203,7 @@ public sealed class SagaMachineTests
         var cancelled = _machine.Cancel(state, "stop", Now)!;
 
         Assert.Equal(0, cancelled.Cursor);
-        Assert.IsType<RefundDebit>(_machine.Next(cancelled, Now).Command);
+        Assert.Equal("refund-debit", Assert.IsType<ServiceCall>(_machine.Next(cancelled, Now).Command).Service);
     }
 
     [Fact]

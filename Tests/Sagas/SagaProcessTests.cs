@@ -34,7 +34,7 @@ public sealed class SagaProcessTests(ITestOutputHelper output)
         await client.GetGrain<IAccountGrain>("bob").Open("open", 0m);
         var saga = client.GetGrain<ISagaGrain>("transfer-t1");
 
-        await saga.Start(SagaDefinitions.Transfer("t1", "alice", "bob", 30m));
+        await saga.StartWorkflow(SagaDefinitions.Transfer("t1", "alice", "bob", 30m));
         SagaHistoryEntry? inFlight = null;
         while (inFlight is null)
         {

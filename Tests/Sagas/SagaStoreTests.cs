@@ -1,5 +1,6 @@
 using Reliability.Infrastructure;
 using Reliability.Sagas;
+using Reliability.Sagas.Workflows;
 using Reliability.Tests.Infrastructure;
 
 namespace Reliability.Tests.Sagas;
@@ -19,7 +20,7 @@ public sealed class SagaStoreTests
         var statuses = new[] { SagaStatus.Running, SagaStatus.Completed, SagaStatus.Completed, SagaStatus.Failed, SagaStatus.Compensated };
         for (var i = 0; i < statuses.Length; i++)
         {
-            var state = machine.Start($"transfer-c{i}", SagaDefinitions.Transfer($"c{i}", "a", "b", 1m), now);
+            var state = machine.Start($"transfer-c{i}", BuiltInWorkflows.Saga(SagaDefinitions.Transfer($"c{i}", "a", "b", 1m)), now);
             Assert.True(await sagas.InsertAsync(state));
             await sagas.UpdateAsync(state with { Status = statuses[i] }, 1);
         }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Reliability.Sagas.Workflows;
 
 /// <summary>The saga around one HTTP call: who is calling, what the templates may read, the step's policy, and for a callback step the attempt's token.</summary>
-public sealed record StepCall(string SagaId, string StepName, bool Compensation, string? Input, ImmutableDictionary<string, string>? Responses, StepPolicy Policy, string? CallbackToken = null);
+public sealed record StepCall(string SagaId, string StepName, bool Compensation, string? Input, ImmutableDictionary<string, string>? Responses, StepPolicy Policy, string? CallbackToken = null, string? Item = null);
 
 /// <summary>
 /// Calls a participant over HTTP for one attempt of a step. Every request carries
@@ -170,8 +170,8 @@ public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> opt
             : new StepOutcome(StepOutcomeKind.Rejected, $"202 with a Location on '{poll.Authority}', which is not in Sagas:Http:AllowedHosts", Call: record);
     }
 
-    /// <summary>What the templates of a call may read: the input and the answers of the steps that succeeded.</summary>
-    public static JsonObject Context(string? input, ImmutableDictionary<string, string>? responses)
+    /// <summary>What the templates of a call may read: the input, the answers of the steps that succeeded, and a forEach step's item.</summary>
+    public static JsonObject Context(string? input, ImmutableDictionary<string, string>? responses, string? item = null)
     {
         var steps = new JsonObject();
         foreach (var (name, response) in responses ?? ImmutableDictionary<string, string>.Empty)
@@ -179,12 +179,18 @@ public sealed class HttpParticipant(HttpClient client, IOptions<SagaOptions> opt
             steps[name] = new JsonObject { ["response"] = JsonNode.Parse(response) };
         }
 
-        return new JsonObject { ["input"] = input is null ? null : JsonNode.Parse(input), ["steps"] = steps };
+        var context = new JsonObject { ["input"] = input is null ? null : JsonNode.Parse(input), ["steps"] = steps };
+        if (item is not null)
+        {
+            context["item"] = JsonNode.Parse(item);
+        }
+
+        return context;
     }
 
     private static HttpRequestMessage Build(HttpCall call, StepCall step, SagaHttpOptions http)
     {
-        var context = Context(step.Input, step.Responses);
+        var context = Context(step.Input, step.Responses, step.Item);
         var request = new HttpRequestMessage(new HttpMethod(call.Method), WorkflowTemplate.RenderText(call.Url, context, Uri.EscapeDataString));
         if (call.Body is not null)
         {

@@ -14,7 +14,7 @@ namespace Reliability.Sagas.Workflows;
 public sealed class WorkflowCatalog(IWorkflowStore store, WorkflowParser parser, TimeProvider time)
 {
     /// <summary>Names the built-in workflows run under; a registered one may not take them.</summary>
-    public static readonly ImmutableArray<string> BuiltInNames = [SagaDefinitions.PlaceOrderKind, SagaDefinitions.TransferKind];
+    public static readonly ImmutableArray<string> BuiltInNames = [.. BuiltInWorkflows.Names.Order(StringComparer.Ordinal)];
 
     private readonly ConcurrentDictionary<(string, int), Parsed> _parsed = new();
 
@@ -45,7 +45,8 @@ public sealed class WorkflowCatalog(IWorkflowStore store, WorkflowParser parser,
     }
 
     /// <summary>A version (the latest live one when null), parsed; null if there is none.</summary>
-    public async Task<WorkflowDefinition?> GetAsync(string name, int? version = null) => (await LoadAsync(name, version))?.Definition;
+    public async Task<WorkflowDefinition?> GetAsync(string name, int? version = null) =>
+        BuiltInWorkflows.TryGet(name, out var builtIn, out _) ? builtIn : (await LoadAsync(name, version))?.Definition;
 
     /// <summary>
     /// The saga one start request runs: the latest version's steps, with <paramref name="input"/> checked against
@@ -53,7 +54,7 @@ public sealed class WorkflowCatalog(IWorkflowStore store, WorkflowParser parser,
     /// </summary>
     public async Task<(SagaDefinition? Saga, ImmutableArray<WorkflowError> Errors, bool Found)> PrepareAsync(string name, JsonElement input)
     {
-        var parsed = await LoadAsync(name, null);
+        var parsed = BuiltInWorkflows.TryGet(name, out var builtIn, out var builtInSchema) ? new Parsed(builtIn, builtInSchema) : await LoadAsync(name, null);
         if (parsed is null)
         {
             return (null, [], false);

@@ -20,7 +20,8 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
     public const int MaxHeaders = 20;
 
     private static readonly string[] DocumentFields = ["name", "version", "description", "inputSchema", "steps"];
-    private static readonly string[] StepFields = ["name", "action", "compensation", "pivot", "retry", "timeout", "completion"];
+    private static readonly string[] StepFields = ["name", "action", "compensation", "pivot", "retry", "timeout", "completion", "forEach"];
+    private static readonly string[] ServiceFields = ["service", "body"];
     private static readonly string[] CompletionFields = ["mode", "pollInterval"];
     private static readonly string[] CallFields = ["method", "url", "headers", "body"];
     private static readonly string[] RetryFields = ["maxAttempts", "initialInterval", "backoffCoefficient", "maxInterval", "nonRetryableStatuses"];
@@ -126,6 +127,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
 
         var steps = ImmutableArray.CreateBuilder<WorkflowStep>();
         var earlier = new HashSet<string>(StringComparer.Ordinal);
+        var repeated = new HashSet<string>(StringComparer.Ordinal);
         var pivot = -1;
         for (var i = 0; i < list.Count; i++)
         {
@@ -143,7 +145,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
                 errors.Add(new WorkflowError($"{at}.name", "must be 1 to 50 of a-z, 0-9, '-' and '_', starting with a letter or digit"));
                 name = $"#{i}";
             }
-            else if (earlier.Contains(name))
+            else if (earlier.Contains(name) || repeated.Contains(name))
             {
                 errors.Add(new WorkflowError($"{at}.name", $"'{name}' names an earlier step too; step names are unique"));
             }
@@ -154,10 +156,17 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
                 errors.Add(new WorkflowError($"{at}.pivot", $"only one step is the pivot, and steps[{pivot}] is already"));
             }
 
+            var (forEach, itemSchema) = ForEach(step["forEach"], $"{at}.forEach", schema, errors);
+            if (forEach is not null && isPivot)
+            {
+                errors.Add(new WorkflowError($"{at}.forEach", "the pivot is one step; it cannot run once per item"));
+            }
+
+            var scope = new TemplateScope(schema, itemSchema, earlier, repeated, null);
             var action = step["action"] is null
                 ? Missing($"{at}.action", errors)
-                : Call(step["action"], $"{at}.action", schema, earlier, errors);
-            var compensation = step["compensation"] is null ? null : Call(step["compensation"], $"{at}.compensation", schema, earlier, errors);
+                : Call(step["action"], $"{at}.action", scope, errors);
+            var compensation = step["compensation"] is null ? null : Call(step["compensation"], $"{at}.compensation", scope, errors);
             if (pivot >= 0 && step["compensation"] is not null)
             {
                 errors.Add(new WorkflowError($"{at}.compensation", $"comes after the pivot (steps[{pivot}]), which is never compensated past: remove it"));
@@ -167,7 +176,17 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
                 errors.Add(new WorkflowError($"{at}.compensation", "is missing: a step before the pivot with steps after it must say how it is undone (or mark it \"pivot\": true)"));
             }
 
-            var policy = Policy(step, at, errors);
+            StepPolicy? policy = Policy(step, at, errors);
+            if (action is ServiceCall && step["retry"] is null && step["timeout"] is null && step["completion"] is null)
+            {
+                // A built-in service's step keeps the saga options' retries and timeout (Sagas:MaxAttempts, …) unless it says otherwise.
+                policy = null;
+            }
+            else if (action is ServiceCall && policy is { Completion: not StepCompletion.Answer })
+            {
+                errors.Add(new WorkflowError($"{at}.completion", "a built-in service answers at once; completion applies to HTTP steps"));
+            }
+
             if (isPivot && pivot < 0)
             {
                 pivot = i;
@@ -175,20 +194,57 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
 
             if (action is not null)
             {
-                steps.Add(new WorkflowStep(name, action, compensation, isPivot, policy));
+                steps.Add(new WorkflowStep(name, action, compensation, isPivot, policy, forEach));
             }
 
-            earlier.Add(name);
+            (forEach is null ? earlier : repeated).Add(name);
         }
 
         return steps.ToImmutable();
     }
 
-    private HttpCall? Call(JsonNode? node, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    /// <summary><c>"forEach": "input.lines"</c>: a required list of the input, whose items' schema the step's <c>item</c> templates are checked against.</summary>
+    private static (ImmutableArray<string>? Path, JsonElement? ItemSchema) ForEach(JsonNode? node, string at, JsonElement schema, ImmutableArray<WorkflowError>.Builder errors)
     {
+        if (node is null)
+        {
+            return (null, null);
+        }
+
+        var text = Text(node);
+        var path = text?.Split('.').ToImmutableArray() ?? [];
+        if (text is null || path.Length < 2 || path[0] != "input")
+        {
+            errors.Add(new WorkflowError(at, "must name a list of the input, such as \"input.lines\""));
+            return (null, null);
+        }
+
+        var (list, error) = WorkflowTemplate.Follow(path, schema, "input", text);
+        if (error is not null || list is not { } found)
+        {
+            errors.Add(new WorkflowError(at, error ?? "names nothing"));
+            return (null, null);
+        }
+
+        if (!(found.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "array"))
+        {
+            errors.Add(new WorkflowError(at, $"'{text}' must be of type array in the input schema"));
+            return (null, null);
+        }
+
+        return (path, found.TryGetProperty("items", out var items) ? items : JsonSerializer.SerializeToElement(new JsonObject()));
+    }
+
+    private SagaCommand? Call(JsonNode? node, string at, TemplateScope scope, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (node is JsonObject service && service.ContainsKey("service"))
+        {
+            return Service(service, at, scope, errors);
+        }
+
         if (node is not JsonObject call)
         {
-            errors.Add(new WorkflowError(at, "must be an object with method, url, headers and body"));
+            errors.Add(new WorkflowError(at, "must be an object: an HTTP call (method, url, headers, body) or a built-in service's command (service, body)"));
             return null;
         }
 
@@ -207,10 +263,10 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
         }
         else
         {
-            CheckUrl(url, $"{at}.url", schema, earlier, errors);
+            CheckUrl(url, $"{at}.url", scope, errors);
         }
 
-        var headers = Headers(call["headers"], $"{at}.headers", schema, earlier, errors);
+        var headers = Headers(call["headers"], $"{at}.headers", scope, errors);
         string? body = null;
         if (call.ContainsKey("body"))
         {
@@ -220,15 +276,47 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
             }
 
             body = call["body"]?.ToJsonString() ?? "null";
-            CheckBody(call["body"], $"{at}.body", schema, earlier, errors);
+            CheckBody(call["body"], $"{at}.body", scope, errors);
         }
 
         return errors.Count > before ? null : new HttpCall(method!, url!, headers, body);
     }
 
-    private void CheckUrl(string url, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    /// <summary>A built-in service's command: its name, and a body naming each of the command's fields.</summary>
+    private static ServiceCall? Service(JsonObject call, string at, TemplateScope scope, ImmutableArray<WorkflowError>.Builder errors)
     {
-        if (!CheckTemplate(url, at, schema, earlier, secrets: null, errors))
+        var before = errors.Count;
+        Fields(call, ServiceFields, at, errors);
+        var name = call["service"] is { } s ? Text(s) : null;
+        if (name is null || !ServiceCommands.Fields.TryGetValue(name, out var fields))
+        {
+            errors.Add(new WorkflowError($"{at}.service", $"must be one of {string.Join(", ", ServiceCommands.Fields.Keys.Order(StringComparer.Ordinal))}"));
+            return null;
+        }
+
+        if (call["body"] is not JsonObject body)
+        {
+            errors.Add(new WorkflowError($"{at}.body", $"must be an object with {string.Join(", ", fields)}"));
+            return null;
+        }
+
+        foreach (var field in fields.Where(f => !body.ContainsKey(f)))
+        {
+            errors.Add(new WorkflowError($"{at}.body.{field}", $"is missing: {name} needs {string.Join(", ", fields)}"));
+        }
+
+        foreach (var (key, _) in body.Where(p => !fields.Contains(p.Key, StringComparer.Ordinal)))
+        {
+            errors.Add(new WorkflowError($"{at}.body.{key}", $"is not a field of {name}; its fields are {string.Join(", ", fields)}"));
+        }
+
+        CheckBody(body, $"{at}.body", scope, errors);
+        return errors.Count > before ? null : new ServiceCall(name, body.ToJsonString());
+    }
+
+    private void CheckUrl(string url, string at, TemplateScope scope, ImmutableArray<WorkflowError>.Builder errors)
+    {
+        if (!CheckTemplate(url, at, scope, errors))
         {
             return;
         }
@@ -255,7 +343,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
         }
     }
 
-    private ImmutableArray<HttpHeaderTemplate> Headers(JsonNode? node, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    private ImmutableArray<HttpHeaderTemplate> Headers(JsonNode? node, string at, TemplateScope scope, ImmutableArray<WorkflowError>.Builder errors)
     {
         if (node is null)
         {
@@ -291,7 +379,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
                 continue;
             }
 
-            if (!CheckTemplate(text, field, schema, earlier, options.HasSecret, errors))
+            if (!CheckTemplate(text, field, scope.WithSecrets(options.HasSecret), errors))
             {
                 continue;
             }
@@ -308,31 +396,31 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
         return list.ToImmutable();
     }
 
-    private static void CheckBody(JsonNode? node, string at, JsonElement schema, IReadOnlySet<string> earlier, ImmutableArray<WorkflowError>.Builder errors)
+    private static void CheckBody(JsonNode? node, string at, TemplateScope scope, ImmutableArray<WorkflowError>.Builder errors)
     {
         switch (node)
         {
             case JsonObject o:
                 foreach (var (key, value) in o)
                 {
-                    CheckBody(value, $"{at}.{key}", schema, earlier, errors);
+                    CheckBody(value, $"{at}.{key}", scope, errors);
                 }
 
                 break;
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
-                    CheckBody(a[i], $"{at}[{i}]", schema, earlier, errors);
+                    CheckBody(a[i], $"{at}[{i}]", scope, errors);
                 }
 
                 break;
             case JsonValue v when v.TryGetValue<string>(out var text):
-                CheckTemplate(text, at, schema, earlier, secrets: null, errors);
+                CheckTemplate(text, at, scope, errors);
                 break;
         }
     }
 
-    private static bool CheckTemplate(string text, string at, JsonElement schema, IReadOnlySet<string> earlier, Func<string, bool>? secrets, ImmutableArray<WorkflowError>.Builder errors)
+    private static bool CheckTemplate(string text, string at, TemplateScope scope, ImmutableArray<WorkflowError>.Builder errors)
     {
         var (paths, error) = WorkflowTemplate.Parse(text);
         if (error is not null)
@@ -344,7 +432,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
         var ok = true;
         foreach (var path in paths)
         {
-            if (WorkflowTemplate.Check(path, schema, earlier, secrets) is { } problem)
+            if (WorkflowTemplate.Check(path, scope) is { } problem)
             {
                 errors.Add(new WorkflowError(at, problem));
                 ok = false;
@@ -536,7 +624,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
         return false;
     }
 
-    private static HttpCall? Missing(string at, ImmutableArray<WorkflowError>.Builder errors)
+    private static SagaCommand? Missing(string at, ImmutableArray<WorkflowError>.Builder errors)
     {
         errors.Add(new WorkflowError(at, "is missing: every step has an action"));
         return null;

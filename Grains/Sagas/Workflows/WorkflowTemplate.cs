@@ -43,29 +43,35 @@ public static partial class WorkflowTemplate
     }
 
     /// <summary>
-    /// Whether <paramref name="path"/> names something a saga is sure to have when the call is made: a
-    /// required field of <paramref name="inputSchema"/>, or the answer of one of <paramref name="earlierSteps"/>
-    /// (which succeeded before this call is made), or a secret when <paramref name="secrets"/> allows it.
+    /// Whether <paramref name="path"/> names something a saga is sure to have when the call is made: a required
+    /// field of the input schema, of the step's item (a <c>forEach</c> step), the answer of an earlier step (which
+    /// succeeded before this call is made), or a configured secret where secrets are allowed.
     /// </summary>
-    public static string? Check(ImmutableArray<string> path, JsonElement? inputSchema, IReadOnlySet<string> earlierSteps, Func<string, bool>? secrets)
+    public static string? Check(ImmutableArray<string> path, TemplateScope scope)
     {
         var text = string.Join('.', path);
         switch (path[0])
         {
             case "input":
-                return CheckInput(path, inputSchema, text);
+                return CheckRequired(path, scope.InputSchema, "input", text);
+            case "item" when scope.ItemSchema is not null:
+                return CheckRequired(path, scope.ItemSchema, "item", text);
+            case "item":
+                return $"'{text}': item is the element of a forEach step, and this step has no forEach";
             case "steps" when path.Length >= 4 && path[2] == "response" && (path[3] == "body" || (path[3] == "status" && path.Length == 4)):
-                return earlierSteps.Contains(path[1])
+                return scope.EarlierSteps.Contains(path[1])
                     ? null
-                    : $"'{text}' names step '{path[1]}', which is not a step before this call";
+                    : scope.RepeatedSteps.Contains(path[1])
+                        ? $"'{text}' names step '{path[1]}', which runs once per item and so has no single answer"
+                        : $"'{text}' names step '{path[1]}', which is not a step before this call";
             case "steps":
                 return $"'{text}' must read steps.<step>.response.body[.field…] or steps.<step>.response.status";
-            case "secrets" when secrets is null:
+            case "secrets" when scope.Secrets is null:
                 return $"'{text}': secrets may be used in headers only";
             case "secrets" when path.Length == 2:
-                return secrets!(path[1]) ? null : $"'{text}' names a secret that is not configured (Sagas:Http:Secrets:{path[1]})";
+                return scope.Secrets!(path[1]) ? null : $"'{text}' names a secret that is not configured (Sagas:Http:Secrets:{path[1]})";
             default:
-                return $"'{text}' must start with input or steps{(secrets is null ? "" : " or secrets")}";
+                return $"'{text}' must start with input{(scope.ItemSchema is null ? "" : ", item")} or steps{(scope.Secrets is null ? "" : " or secrets")}";
         }
     }
 
@@ -124,7 +130,25 @@ public static partial class WorkflowTemplate
             : JsonValue.Create(RenderText(text, context));
     }
 
-    private static string? CheckInput(ImmutableArray<string> path, JsonElement? schema, string text)
+    /// <summary>The schema of what <paramref name="path"/> names under <paramref name="schema"/>, if every level on the way is required.</summary>
+    public static (JsonElement? Schema, string? Error) Follow(ImmutableArray<string> path, JsonElement? schema, string root, string text)
+    {
+        var error = CheckRequired(path, schema, root, text);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        var current = schema;
+        for (var i = 1; i < path.Length; i++)
+        {
+            current = current!.Value.GetProperty("properties").GetProperty(path[i]);
+        }
+
+        return (current, null);
+    }
+
+    private static string? CheckRequired(ImmutableArray<string> path, JsonElement? schema, string root, string text)
     {
         if (path.Length == 1)
         {
@@ -132,25 +156,25 @@ public static partial class WorkflowTemplate
         }
 
         var current = schema;
-        var at = new StringBuilder("input");
+        var at = new StringBuilder(root);
         for (var i = 1; i < path.Length; i++)
         {
             if (current is not { ValueKind: JsonValueKind.Object } level || !level.TryGetProperty("properties", out var properties)
                 || properties.ValueKind != JsonValueKind.Object)
             {
                 // A part of the input the schema leaves open: nothing to check it against, so it cannot be promised.
-                return $"'{text}' reads {at}.{path[i]}, but the input schema does not define the properties of {at}";
+                return $"'{text}' reads {at}.{path[i]}, but the {root} schema does not define the properties of {at}";
             }
 
             if (!properties.TryGetProperty(path[i], out var property))
             {
-                return $"'{text}' names {at}.{path[i]}, which the input schema does not define";
+                return $"'{text}' names {at}.{path[i]}, which the {root} schema does not define";
             }
 
             if (!(level.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array
                 && required.EnumerateArray().Any(r => r.ValueKind == JsonValueKind.String && r.GetString() == path[i])))
             {
-                return $"'{text}' names {at}.{path[i]}, which the input schema does not require, so a saga may start without it";
+                return $"'{text}' names {at}.{path[i]}, which the {root} schema does not require, so a saga may start without it";
             }
 
             at.Append('.').Append(path[i]);
@@ -165,3 +189,12 @@ public static partial class WorkflowTemplate
 
 /// <summary>A template named something the saga does not have when the call was made (a participant answered without a field).</summary>
 public sealed class TemplateException(string message) : Exception(message);
+
+/// <summary>
+/// What the templates of one call may name: the input schema, the item schema of a forEach step, the steps before
+/// the call (and those among them that run once per item, which have no single answer), and secrets (headers only).
+/// </summary>
+public sealed record TemplateScope(JsonElement InputSchema, JsonElement? ItemSchema, IReadOnlySet<string> EarlierSteps, IReadOnlySet<string> RepeatedSteps, Func<string, bool>? Secrets)
+{
+    public TemplateScope WithSecrets(Func<string, bool> secrets) => this with { Secrets = secrets };
+}

@@ -122,10 +122,10 @@ public static class SagaEndpoints
     }
 
     /// <summary>201 with the saga when it finished within two seconds, else 202; either way Location is the saga.</summary>
-    private static async Task<IResult> StartAsync(IGrainFactory grains, string sagaId, SagaDefinition definition)
+    private static async Task<IResult> StartAsync(IGrainFactory grains, string sagaId, WorkflowStart start)
     {
         var saga = grains.GetGrain<ISagaGrain>(sagaId);
-        var view = await saga.Start(definition);
+        var view = await saga.StartWorkflow(start);
         view = await saga.WaitForTerminal(AnswerWithin) ?? view;
         return view.Status.IsTerminal()
             ? Results.Created($"/api/sagas/{sagaId}", view)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Reliability.Sagas;
 using Reliability.Sagas.Workflows;
@@ -85,21 +86,19 @@ public static class WorkflowEndpoints
 
     private static async Task<IResult> ListAsync(IWorkflowStore store)
     {
-        var all = await store.ListAsync(null);
-        return Results.Ok(new
-        {
-            workflows = all.GroupBy(w => w.Name).Select(g => new
-            {
-                name = g.Key,
-                latestVersion = g.Where(w => w.DeletedAt is null).Select(w => (int?)w.Version).FirstOrDefault(),
-                description = g.First().Document["description"]?.GetValue<string>(),
-                versions = g.Select(Summary),
-            }),
-        });
+        var registered = (await store.ListAsync(null)).GroupBy(w => w.Name).Select(g => new WorkflowListing(
+            g.Key, false, g.Where(w => w.DeletedAt is null).Select(w => (int?)w.Version).FirstOrDefault(), Description(g.First().Document), g.Select(Summary)));
+        var builtIn = WorkflowCatalog.BuiltInNames.Select(name => new WorkflowListing(name, true, 1, Description(BuiltInWorkflows.Document(name)!), [BuiltInSummary(name)]));
+        return Results.Ok(new { workflows = builtIn.Concat(registered) });
     }
 
     private static async Task<IResult> GetAsync(string name, IWorkflowStore store)
     {
+        if (BuiltInWorkflows.Document(name) is { } builtIn)
+        {
+            return Results.Ok(new { name, builtIn = true, latestVersion = 1, versions = new[] { BuiltInSummary(name) }, document = builtIn });
+        }
+
         var versions = await store.ListAsync(name);
         if (versions.Count == 0)
         {
@@ -107,7 +106,7 @@ public static class WorkflowEndpoints
         }
 
         var latest = versions.FirstOrDefault(v => v.DeletedAt is null);
-        return Results.Ok(new { name, latestVersion = latest?.Version, versions = versions.Select(Summary), document = latest?.Document });
+        return Results.Ok(new { name, builtIn = false, latestVersion = latest?.Version, versions = versions.Select(Summary), document = latest?.Document });
     }
 
     private static async Task<IResult> GetVersionAsync(string name, string version, IWorkflowStore store)
@@ -115,6 +114,13 @@ public static class WorkflowEndpoints
         if (VersionOf(version) is not { } number)
         {
             return Problems.BadRequest(new FieldError("version", "must be a version number, 1 or more"));
+        }
+
+        if (BuiltInWorkflows.Document(name) is { } builtIn)
+        {
+            return number == 1
+                ? Results.Ok(new { name, version = 1, builtIn = true, document = builtIn })
+                : Problems.NotFound($"Built-in workflow '{name}' has version 1 only.");
         }
 
         return await store.GetAsync(name, number) is { } found
@@ -221,7 +227,16 @@ public static class WorkflowEndpoints
             string.Join("; ", errors),
             new Dictionary<string, object?> { ["errors"] = errors.Select(e => new { path = e.Path, message = e.Message }) });
 
-    private static object Summary(StoredWorkflow w) => new { version = w.Version, createdAt = w.CreatedAt, deletedAt = w.DeletedAt, steps = (w.Document["steps"] as System.Text.Json.Nodes.JsonArray)?.Count };
+    private static WorkflowVersionSummary Summary(StoredWorkflow w) => new(w.Version, w.CreatedAt, w.DeletedAt, (w.Document["steps"] as JsonArray)?.Count ?? 0);
+
+    private static WorkflowVersionSummary BuiltInSummary(string name) => new(1, null, null, (BuiltInWorkflows.Document(name)!["steps"] as JsonArray)?.Count ?? 0);
+
+    private static string? Description(JsonObject document) => document["description"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>One workflow as listed: built in (version 1, shipped with the silo) or registered, with its versions newest first.</summary>
+    private sealed record WorkflowListing(string Name, bool BuiltIn, int? LatestVersion, string? Description, IEnumerable<WorkflowVersionSummary> Versions);
+
+    private sealed record WorkflowVersionSummary(int Version, DateTimeOffset? CreatedAt, DateTimeOffset? DeletedAt, int Steps);
 
     private static int? VersionOf(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1 ? v : null;

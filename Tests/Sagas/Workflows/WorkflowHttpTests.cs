@@ -394,4 +394,21 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
         Assert.Equal(HttpStatusCode.NotFound, missing);
         Assert.Equal(HttpStatusCode.Conflict, builtIn);
     }
+
+    [Fact]
+    public async Task TheList_ShowsTheBuiltInWorkflowsAsDefinitions_BesideRegisteredOnes()
+    {
+        var name = Name("listed");
+        await RegisterAsync(name, Order(name));
+
+        var (status, list) = await SendAsync(silo.Request(HttpMethod.Get, "/api/workflows"));
+        var (_, transfer) = await SendAsync(silo.Request(HttpMethod.Get, "/api/workflows/transfer"));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var workflows = list.GetProperty("workflows").EnumerateArray().ToDictionary(w => w.GetProperty("name").GetString()!);
+        Assert.True(workflows["transfer"].GetProperty("builtIn").GetBoolean());
+        Assert.True(workflows["place-order"].GetProperty("builtIn").GetBoolean());
+        Assert.Equal((false, 1), (workflows[name].GetProperty("builtIn").GetBoolean(), workflows[name].GetProperty("latestVersion").GetInt32()));
+        Assert.Equal("debit-account", transfer.GetProperty("document").GetProperty("steps")[0].GetProperty("action").GetProperty("service").GetString());
+    }
 }

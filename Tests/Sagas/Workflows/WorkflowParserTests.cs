@@ -78,13 +78,13 @@ public sealed class WorkflowParserTests
         Assert.NotNull(definition);
         Assert.Equal(["reserve", "charge", "ship"], definition.Steps.Select(s => s.Name));
         Assert.Equal(1, definition.Pivot);
-        var reserve = definition.Steps[0].Policy;
+        var reserve = definition.Steps[0].Policy!;
         Assert.Equal((3, TimeSpan.FromMilliseconds(100), 2d, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)),
             (reserve.MaxAttempts, reserve.InitialInterval, reserve.BackoffCoefficient, reserve.MaxInterval, reserve.Timeout));
         Assert.Equal([409], reserve.NonRetryableStatuses.ToArray());
         Assert.Equal(WorkflowParser.DefaultPolicy, definition.Steps[2].Policy);
-        Assert.Equal("POST", definition.Steps[1].Action.Method);
-        Assert.Equal("PUT", definition.Steps[2].Action.Method);
+        Assert.Equal("POST", ((HttpCall)definition.Steps[1].Action).Method);
+        Assert.Equal("PUT", ((HttpCall)definition.Steps[2].Action).Method);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class WorkflowParserTests
 
         Assert.Empty(errors);
         Assert.Equal(["reserve", "charge"], definition!.Steps.Select(s => s.Name));
-        Assert.Equal("""{"amount":"{{input.amount}}","count":3,"express":true}""", definition.Steps[0].Action.Body);
+        Assert.Equal("""{"amount":"{{input.amount}}","count":3,"express":true}""", ((HttpCall)definition.Steps[0].Action).Body);
     }
 
     [Fact]
