@@ -91,6 +91,15 @@ app.Configure(config =>
     });
     config.AddCommand<TransferCommand>("transfer").WithDescription("Move money between accounts (debit → record payment → credit) and show the timeline.")
         .WithExample("transfer", "alice", "bob", "25.50");
+    config.AddBranch("workflow", workflow =>
+    {
+        workflow.SetDescription("Workflows as data: register definitions whose steps call HTTP participants, list them, start sagas of them.");
+        workflow.AddCommand<WorkflowPutCommand>("put").WithDescription("Register a definition (JSON or YAML); a changed one becomes the next version.")
+            .WithExample("workflow", "put", "docs/examples/order-workflow.yaml");
+        workflow.AddCommand<WorkflowListCommand>("list").WithDescription("The built-in and registered workflows, with their versions.");
+        workflow.AddCommand<WorkflowStartCommand>("start").WithDescription("Start a saga of the latest version (behind an Idempotency-Key) and draw its timeline.")
+            .WithExample("workflow", "start", "order", "--input", "{\"orderId\":\"42\",\"amount\":25.5,\"address\":{\"city\":\"Oslo\"}}");
+    });
     config.AddBranch("saga", saga =>
     {
         saga.SetDescription("Operate sagas.");

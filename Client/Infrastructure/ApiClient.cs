@@ -16,9 +16,9 @@ public sealed class ApiClient(IReadOnlyList<string> siloUrls, string? apiKey = n
     public static ApiClient For(ClusterTarget target, string? apiKey = null) =>
         target.HttpUrls.Count > 0 ? new ApiClient(target.HttpUrls, apiKey) : throw new CommandException("No silo HTTP address is known: pass --http http://host:port[,…].");
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, int silo, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, int silo, string path, string? json = null, IReadOnlyDictionary<string, string>? headers = null, CancellationToken cancellationToken = default, string contentType = "application/json")
     {
-        using var request = CreateRequest(siloUrls[silo % siloUrls.Count], method, path, json, headers, apiKey);
+        using var request = CreateRequest(siloUrls[silo % siloUrls.Count], method, path, json, headers, apiKey, contentType);
         try
         {
             return await _http.SendAsync(request, cancellationToken);
@@ -29,8 +29,8 @@ public sealed class ApiClient(IReadOnlyList<string> siloUrls, string? apiKey = n
         }
     }
 
-    /// <summary>A request to one silo: its API key, extra headers, and a JSON body if given.</summary>
-    public static HttpRequestMessage CreateRequest(string siloUrl, HttpMethod method, string path, string? json, IReadOnlyDictionary<string, string>? headers, string? apiKey)
+    /// <summary>A request to one silo: its API key, extra headers, and a body (JSON unless told otherwise) if given.</summary>
+    public static HttpRequestMessage CreateRequest(string siloUrl, HttpMethod method, string path, string? json, IReadOnlyDictionary<string, string>? headers, string? apiKey, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(method, siloUrl.TrimEnd('/') + path);
         if (apiKey is not null)
@@ -45,7 +45,7 @@ public sealed class ApiClient(IReadOnlyList<string> siloUrls, string? apiKey = n
 
         if (json is not null)
         {
-            request.Content = new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+            request.Content = new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue(contentType));
         }
 
         return request;

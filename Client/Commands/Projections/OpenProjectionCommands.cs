@@ -15,14 +15,23 @@ namespace Reliability.Client.Commands.Projections;
 public static class OpenApi
 {
     /// <summary>Sends the request and gives back the JSON answer; an error answer becomes a command error with the problem's detail.</summary>
-    public static async Task<(int Status, JsonElement Body)> SendAsync(ApiClient api, HttpMethod method, string path, string? json, string? adminToken, CancellationToken cancellationToken, int silo = 0)
+    public static async Task<(int Status, JsonElement Body)> SendAsync(ApiClient api, HttpMethod method, string path, string? json, string? adminToken, CancellationToken cancellationToken, int silo = 0,
+        string contentType = "application/json", IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var response = await api.SendAsync(method, silo, path, json, GatewayTry.AdminHeaders(adminToken), cancellationToken);
+        var all = new Dictionary<string, string>(GatewayTry.AdminHeaders(adminToken));
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            all[name] = value;
+        }
+
+        using var response = await api.SendAsync(method, silo, path, json, all, cancellationToken, contentType);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         var body = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
         if (!response.IsSuccessStatusCode)
         {
-            var detail = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("detail", out var d) ? d.GetString() : text;
+            var detail = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
+                ? string.Concat(errors.EnumerateArray().Select(e => $"{Environment.NewLine}  {e.GetProperty("path").GetString()}: {e.GetProperty("message").GetString()}"))
+                : body.ValueKind == JsonValueKind.Object && body.TryGetProperty("detail", out var d) ? d.GetString() : text;
             throw new CommandException($"{method} {path} answered {(int)response.StatusCode}: {detail}");
         }
 

@@ -16,7 +16,8 @@ public static class SagaTimeline
             SagaStatus.Failed => "[red]Failed (parked)[/]",
             var other => $"[blue]{other}[/]",
         };
-        var table = new Table().Title($"saga [bold]{Markup.Escape(saga.SagaId)}[/] ({saga.Kind}): {status}")
+        var version = saga.WorkflowVersion is { } v ? $" v{v}" : "";
+        var table = new Table().Title($"saga [bold]{Markup.Escape(saga.SagaId)}[/] ({Markup.Escape(saga.Kind)}{version}): {status}")
             .AddColumns("step", "attempt", "outcome", "silo", "took", "detail");
         var started = new Dictionary<(int, bool, int), DateTimeOffset>();
         foreach (var entry in saga.History)
@@ -28,15 +29,19 @@ public static class SagaTimeline
                 continue;
             }
 
-            var took = started.TryGetValue(key, out var at) ? $"{(entry.At - at).TotalMilliseconds:0} ms" : "";
+            var took = entry.Call is { } timed ? $"{timed.DurationMs:0} ms" : started.TryGetValue(key, out var at) ? $"{(entry.At - at).TotalMilliseconds:0} ms" : "";
             var outcome = entry.Outcome switch
             {
                 "succeeded" => "[green]✓ succeeded[/]",
                 "rejected" => "[red]✗ rejected[/]",
+                "accepted" => "[blue]… accepted (202)[/]",
                 _ => "[yellow]! failed[/]",
             };
             var step = entry.Compensation ? $"  ↩ undo {entry.StepName}" : $"{entry.Step + 1}. {entry.StepName}";
-            table.AddRow(Markup.Escape(step), entry.Attempt.ToString(), outcome, Markup.Escape(entry.Silo), took, Markup.Escape(entry.Detail ?? ""));
+            // An HTTP step's call: where it went and what came back, before why it went so.
+            var call = entry.Call is { } c ? $"{c.Method} {c.Url} → {(c.Status is { } code ? code.ToString() : "no answer")}" : null;
+            var detail = call is null ? entry.Detail ?? "" : entry.Detail is null ? call : $"{call}; {entry.Detail}";
+            table.AddRow(Markup.Escape(step), entry.Attempt.ToString(), outcome, Markup.Escape(entry.Silo), took, Markup.Escape(detail));
         }
 
         if (saga.History.Count(h => h.Outcome == "started") > saga.History.Count(h => h.Outcome != "started"))
