@@ -13,6 +13,7 @@ public static class Tour
         new IdempotencyChapter(),
         new GatewayChapter(),
         new SagasChapter(),
+        new WorkflowsChapter(),
         new ProjectionsChapter(),
         new OpenProjectionsChapter(),
         new PartitionChapter(),
