@@ -53,6 +53,7 @@ public sealed partial class SagaGrain(
     private int _writes;
     private SagaView? _published;
     private IGrainTimer? _drive;
+    private bool _resendWaiting;
     private TaskCompletionSource _terminal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private string SagaId => this.GetPrimaryKeyString();
@@ -176,6 +177,16 @@ public sealed partial class SagaGrain(
             }
 
             var action = machine.Next(_state, time.GetUtcNow());
+            if (_resendWaiting && _state.Pending is { PollUrl: null } && action.Kind == SagaActionKind.Wait)
+            {
+                // Loaded while a step waits for its callback (its silo died, or it was collected): the participant would call
+                // an address that may be gone. The call is sent again (same key, fresh token, this silo's address); the
+                // participant answers it with its result, or 202 and calls back here.
+                var step = _state.Steps[_state.Cursor];
+                action = new SagaAction(SagaActionKind.Run, _state.Cursor, action.Compensation, action.Compensation ? step.Compensation : step.Action, TimeSpan.Zero);
+            }
+
+            _resendWaiting = false;
             switch (action.Kind)
             {
                 case SagaActionKind.Finished:
@@ -400,6 +411,7 @@ public sealed partial class SagaGrain(
 
         (_state, _version) = loaded is { } found ? (found.State, found.Version) : (null, 0);
         (_reload, _loaded) = (false, true);
+        _resendWaiting = _state?.Pending is { PollUrl: null };
         Publish();
     }
 

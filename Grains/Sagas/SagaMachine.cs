@@ -90,6 +90,7 @@ public sealed class SagaMachine(SagaOptions options)
             Attempt = attempt,
             InFlight = true,
             NextAttemptAt = null,
+            Pending = null,
             History = Append(state.History, Entry(state, compensation, attempt, "started", null, now, silo)),
             UpdatedAt = now,
         };
