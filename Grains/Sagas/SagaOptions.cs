@@ -85,7 +85,17 @@ public sealed class StepFaults
 /// </summary>
 public sealed class SagaHttpOptions
 {
-    public List<string> AllowedHosts { get; set; } = ["localhost", "127.0.0.1", "[::1]"];
+    /// <summary>Loopback: what a cluster allows when its configuration names no hosts.</summary>
+    public static readonly IReadOnlyList<string> LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>
+    /// The hosts configured; empty means <see cref="LoopbackHosts"/>. (Empty by default, because the configuration
+    /// binder appends to a list's initial items: a default list could never be narrowed.)
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>The hosts in force: the configured ones, or loopback.</summary>
+    public IReadOnlyList<string> Hosts => AllowedHosts.Count > 0 ? AllowedHosts : LoopbackHosts;
 
     /// <summary>The largest answer body kept for later templates and shown by <c>saga show</c>; a larger one is refused as a failure.</summary>
     public int MaxResponseBytes { get; set; } = 64 * 1024;
@@ -112,7 +122,7 @@ public sealed class SagaHttpOptions
     {
         var host = uri.Host.ToLowerInvariant();
         var hostAndPort = $"{(uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.IdnHost}]" : host)}:{uri.Port}";
-        foreach (var allowed in AllowedHosts)
+        foreach (var allowed in Hosts)
         {
             var rule = allowed.Trim().ToLowerInvariant();
             var bare = rule.Trim('[', ']');

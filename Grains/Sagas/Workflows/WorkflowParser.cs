@@ -339,7 +339,7 @@ public sealed partial class WorkflowParser(SagaHttpOptions options)
 
         if (!options.Allows(uri))
         {
-            errors.Add(new WorkflowError(at, $"host '{uri.Authority}' is not in Sagas:Http:AllowedHosts ({string.Join(", ", options.AllowedHosts)})"));
+            errors.Add(new WorkflowError(at, $"host '{uri.Authority}' is not in Sagas:Http:AllowedHosts ({string.Join(", ", options.Hosts)})"));
         }
     }
 

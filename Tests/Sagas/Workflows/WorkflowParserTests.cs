@@ -262,4 +262,17 @@ public sealed class WorkflowParserTests
         Assert.True(options.Allows(new Uri("https://billing:8443/x")));
         Assert.False(options.Allows(new Uri("https://billing:9443/x")));
     }
+
+    [Fact]
+    public void AllowedHosts_FromConfiguration_ReplaceLoopback_RatherThanAddingToIt()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Sagas:Http:AllowedHosts:0"] = "billing.internal" })
+            .Build();
+        var options = new SagaOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection("Sagas"), options);
+
+        Assert.True(options.Http.Allows(new Uri("http://billing.internal/x")));
+        Assert.False(options.Http.Allows(new Uri("http://127.0.0.1/x")));
+    }
 }
