@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
 using Reliability.Sagas;
 using Reliability.Sagas.Workflows;
 
@@ -266,11 +267,11 @@ public sealed class WorkflowParserTests
     [Fact]
     public void AllowedHosts_FromConfiguration_ReplaceLoopback_RatherThanAddingToIt()
     {
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+        var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Sagas:Http:AllowedHosts:0"] = "billing.internal" })
             .Build();
         var options = new SagaOptions();
-        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection("Sagas"), options);
+        configuration.GetSection("Sagas").Bind(options);
 
         Assert.True(options.Http.Allows(new Uri("http://billing.internal/x")));
         Assert.False(options.Http.Allows(new Uri("http://127.0.0.1/x")));
