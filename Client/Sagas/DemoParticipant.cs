@@ -266,11 +266,13 @@ public sealed class DemoParticipant : IAsyncDisposable
             try
             {
                 using var answer = new StringContent($"{{\"token\":{JsonSerializer.Serialize(token)},\"outcome\":\"succeeded\",\"body\":{ledger.Answer}}}", System.Text.Encoding.UTF8, "application/json");
-                using var response = await Callbacks.PostAsync(url, answer);
                 lock (ledger)
                 {
+                    // Counted when sent: the saga may end (and its caller look) before this callback's answer is back here.
                     ledger.Callbacks++;
                 }
+
+                using var response = await Callbacks.PostAsync(url, answer);
 
                 if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.Conflict)
                 {

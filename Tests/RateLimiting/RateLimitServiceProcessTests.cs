@@ -25,6 +25,10 @@ public sealed class RateLimitServiceProcessTests(ITestOutputHelper output)
         {
             ["Logging:Format"] = "simple",
             ["RateLimitService:ConfigPath"] = config.FullName,
+            // This test is about recovery after a kill, not the 15 ms budget: on a loaded two-core machine (70 % of
+            // the CPU in the kernel, as seen on 2026-12-02) 3 % of checks missed 15 ms long after the cluster had
+            // recovered, and only an unreachable subject should leave a check undecided here.
+            ["RateLimitService:Timeout"] = "00:00:01",
         });
         var silos = Enumerable.Range(0, 3).Select(i => cluster.Start(LocalCluster.PlanEndpoint(i, preferDefaults: false))).ToList();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));

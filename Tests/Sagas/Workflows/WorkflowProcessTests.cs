@@ -93,7 +93,7 @@ public sealed class WorkflowProcessTests(ITestOutputHelper output) : IAsyncLifet
     /// <summary>Registers the workflow, starts a saga on it, waits until <paramref name="until"/> holds, kills the silo the saga runs on, and waits for the end.</summary>
     private async Task<(JsonElement Saga, string Killed)> RunAndKillAsync(string name, string shipCompletion, Func<JsonElement, bool> until)
     {
-        var first = _cluster.Silos[0];
+        var first = _cluster.Silos.First(s => !s.HasExited);
         using (var put = await SendAsync(first, HttpMethod.Put, $"/api/admin/workflows/{name}", Definition(name, shipCompletion)))
         {
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
