@@ -52,7 +52,7 @@ public sealed class WorkflowProcessTests(ITestOutputHelper output) : IAsyncLifet
             {"name": "charge", "action": {"url": "{{{_payments.Address}}}/{{{name}}}/charge", "body": {"order": "{{input.orderId}}"}},
              "compensation": {"url": "{{{_payments.Address}}}/{{{name}}}/refund"}},
             {"name": "ship", "pivot": true, "action": {"url": "{{{_shipping.Address}}}/{{{name}}}/ship", "body": {"order": "{{input.orderId}}"}},
-             "timeout": "1m", "retry": {"initialInterval": "100ms", "maxInterval": "1s"}{{{shipCompletion}}} }
+             "timeout": "{{{(shipCompletion.Length > 0 ? "10m" : "1m")}}}", "retry": {"initialInterval": "100ms", "maxInterval": "1s"}{{{shipCompletion}}} }
           ]
         }
         """;
@@ -137,7 +137,8 @@ public sealed class WorkflowProcessTests(ITestOutputHelper output) : IAsyncLifet
 
         var (inFlight, killedFirst) = await RunAndKillAsync("inflight", "", s => ShipIs(s, "started"));
         // The callback goes to the silo that made the call, which is killed before it comes: the saga, resumed elsewhere,
-        // sends the call again (same key, new token, its own address), and the participant calls back there.
+        // sends the call again (same key, new token, its own address), and the participant calls back there. The step
+        // may wait 10 minutes, so a saga that only waited out its deadline would not finish within this test's minute.
         var (waiting, killedSecond) = await RunAndKillAsync("waiting", """, "completion": "callback" """, s => ShipIs(s, "accepted"));
 
         foreach (var (saga, killed) in new[] { (inFlight, killedFirst), (waiting, killedSecond) })
