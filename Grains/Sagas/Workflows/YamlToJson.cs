@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -10,8 +10,11 @@ namespace Reliability.Sagas.Workflows;
 /// one written in JSON. Plain scalars that read as numbers, booleans or null take that type; quoted ones stay
 /// strings. Anchors and aliases are refused: they would let a small document stand for a huge one.
 /// </summary>
-public static class YamlToJson
+public static partial class YamlToJson
 {
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")]
+    private static partial Regex JsonNumber();
+
     public static (JsonNode? Json, string? Error) Convert(string yaml)
     {
         var stream = new YamlStream();
@@ -80,8 +83,9 @@ public static class YamlToJson
             "" or "~" or "null" or "Null" or "NULL" => null,
             "true" or "True" or "TRUE" => JsonValue.Create(true),
             "false" or "False" or "FALSE" => JsonValue.Create(false),
-            _ when long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole) => JsonValue.Create(whole),
-            _ when decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) => JsonValue.Create(number),
+            // A number is made as the JSON parser makes it, so it reads back as any numeric type that holds it (a value
+            // created from a long would not read as an int).
+            _ when JsonNumber().IsMatch(text) => JsonNode.Parse(text),
             _ => JsonValue.Create(text),
         };
     }

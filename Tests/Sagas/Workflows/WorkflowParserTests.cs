@@ -121,6 +121,8 @@ public sealed class WorkflowParserTests
               - name: charge
                 pivot: true
                 action: {url: "http://localhost:5002/charges"}
+                retry: {maxAttempts: 4, initialInterval: 200ms, backoffCoefficient: 1.5, nonRetryableStatuses: [409, 422]}
+                timeout: 2s
             """;
 
         var (definition, errors) = Parse(yaml, yaml: true);
@@ -128,6 +130,9 @@ public sealed class WorkflowParserTests
         Assert.Empty(errors);
         Assert.Equal(["reserve", "charge"], definition!.Steps.Select(s => s.Name));
         Assert.Equal("""{"amount":"{{input.amount}}","count":3,"express":true}""", ((HttpCall)definition.Steps[0].Action).Body);
+        var charge = definition.Steps[1].Policy!;
+        Assert.Equal((4, 1.5, TimeSpan.FromSeconds(2)), (charge.MaxAttempts, charge.BackoffCoefficient, charge.Timeout));
+        Assert.Equal([409, 422], charge.NonRetryableStatuses.ToArray());
     }
 
     [Fact]
