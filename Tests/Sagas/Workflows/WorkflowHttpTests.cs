@@ -37,7 +37,7 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
     private readonly string _run = Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>reserve (compensated) → charge (compensated) → ship (the pivot), each on its participant; paths carry the run, so faults aim at one test.</summary>
-    private string Order(string name, string? shipTimeout = null, string chargePath = "charges", string? shipCompletion = null) => $$$"""
+    private string Order(string name, string? shipTimeout = null, string chargePath = "charges", string? shipCompletion = null, string chargeExtra = "") => $$$"""
         {
           "name": "{{{name}}}",
           "inputSchema": {
@@ -57,7 +57,7 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
               "action": {"url": "{{{participants.Payments.Address}}}/{{{_run}}}/{{{chargePath}}}",
                          "body": {"amount": "{{input.amount}}", "reservation": "{{steps.reserve.response.body.id}}"}},
               "compensation": {"url": "{{{participants.Payments.Address}}}/{{{_run}}}/refunds", "body": {"amount": "{{input.amount}}"}},
-              "retry": {"initialInterval": "20ms", "maxInterval": "200ms"}
+              "retry": {"initialInterval": "20ms", "maxInterval": "200ms"}{{{chargeExtra}}}
             },
             {
               "name": "ship",
@@ -410,5 +410,37 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
         Assert.True(workflows["place-order"].GetProperty("builtIn").GetBoolean());
         Assert.Equal((false, 1), (workflows[name].GetProperty("builtIn").GetBoolean(), workflows[name].GetProperty("latestVersion").GetInt32()));
         Assert.Equal("debit-account", transfer.GetProperty("document").GetProperty("steps")[0].GetProperty("action").GetProperty("service").GetString());
+    }
+
+    [Fact]
+    public async Task AnOperator_CancelsASagaWhileAStepWaits_AndRetriesOneParkedByAFailingCompensation()
+    {
+        var name = Name("operate");
+        await RegisterAsync(name, Order(name, chargeExtra: """, "completion": "callback", "timeout": "5m" """));
+        await participants.Payments.FaultsAsync(new Dictionary<string, PathFaults>
+        {
+            [$"/{_run}/charges"] = new(Accept: "callback", CompleteAfterMs: 60_000),
+            [$"/{_run}/refunds"] = new(FailTimes: 1000),
+        });
+
+        var (_, waiting) = await StartAsync(name, """{"orderId":"o-12","amount":5}""", waitSeconds: 1);
+        var sagaId = waiting.GetProperty("sagaId").GetString()!;
+        var (cancelled, _) = await SendAsync(silo.Request(HttpMethod.Post, $"/api/admin/sagas/{sagaId}/cancel", """{"reason":"the customer called"}""", admin: true));
+        var parked = await WaitTerminalAsync(sagaId);
+        await participants.Payments.FaultsAsync(new Dictionary<string, PathFaults>());
+        var (retried, _) = await SendAsync(silo.Request(HttpMethod.Post, $"/api/admin/sagas/{sagaId}/retry", admin: true));
+        var ended = await WaitTerminalAsync(sagaId);
+
+        Assert.Equal("Running", waiting.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, cancelled);
+        Assert.Equal("Failed", parked.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, retried);
+        Assert.Equal("Compensated", ended.GetProperty("status").GetString());
+        Assert.Contains("parked for an operator", parked.GetProperty("failureReason").GetString(), StringComparison.Ordinal);
+        // The charge was accepted (in effect at the participant), so cancelling undid it, then the reservation.
+        var charge = Action(await participants.Payments.EffectsAsync(), sagaId, "charge");
+        var reserve = Action(await participants.Inventory.EffectsAsync(), sagaId, "reserve");
+        Assert.True(charge is { Applied: true, Undone: true }, charge.ToString());
+        Assert.True(reserve is { Applied: true, Undone: true }, reserve.ToString());
     }
 }
