@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Reliability.Sagas;
 using Reliability.Sagas.Workflows;
@@ -241,12 +242,20 @@ public static class WorkflowEndpoints
     private static int? VersionOf(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1 ? v : null;
 
-    /// <summary>The body as text, or that it is over <paramref name="limit"/> bytes (without reading more than that).</summary>
+    /// <summary>
+    /// The body as text, or that it is over <paramref name="limit"/> bytes (without reading more than that). The
+    /// endpoint's own limit replaces Kestrel's general one (Http:MaxRequestBodyBytes), which is lower than a definition's.
+    /// </summary>
     private static async Task<(string Text, bool TooLarge)> ReadLimitedAsync(HttpRequest request, int limit)
     {
         if (request.ContentLength > limit)
         {
             return ("", true);
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit + 1L;
         }
 
         using var buffer = new MemoryStream();

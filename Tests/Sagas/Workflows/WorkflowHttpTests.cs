@@ -443,4 +443,16 @@ public sealed class WorkflowHttpTests(SiloHostFixture silo, ParticipantsFixture 
         Assert.True(charge is { Applied: true, Undone: true }, charge.ToString());
         Assert.True(reserve is { Applied: true, Undone: true }, reserve.ToString());
     }
+
+    [Fact]
+    public async Task ADefinitionLargerThanTheApisGeneralBodyLimit_IsAccepted_UpToItsOwnLimit()
+    {
+        var name = Name("large");
+        // Over Http:MaxRequestBodyBytes (64 KiB), under Sagas:Http:MaxDefinitionBytes (256 KiB).
+        var document = Order(name).Replace("\"inputSchema\"", $"\"description\": \"{new string('x', 100_000)}\", \"inputSchema\"", StringComparison.Ordinal);
+
+        var (status, _) = await RegisterAsync(name, document);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+    }
 }
