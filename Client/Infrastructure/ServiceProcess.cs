@@ -21,8 +21,6 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Address { get; }
 
-    public int ProcessId => _process.Id;
-
     /// <summary>Starts <c>Client &lt;command&gt; &lt;arguments&gt; --parent &lt;this process&gt;</c> and returns once it listens.</summary>
     public static async Task<ServiceProcess> StartAsync(string what, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
     {

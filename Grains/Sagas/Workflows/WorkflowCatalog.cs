@@ -44,10 +44,6 @@ public sealed class WorkflowCatalog(IWorkflowStore store, WorkflowParser parser,
         return (registration, []);
     }
 
-    /// <summary>A version (the latest live one when null), parsed; null if there is none.</summary>
-    public async Task<WorkflowDefinition?> GetAsync(string name, int? version = null) =>
-        BuiltInWorkflows.TryGet(name, out var builtIn, out _) ? builtIn : (await LoadAsync(name, version))?.Definition;
-
     /// <summary>
     /// The saga one start request runs: the latest version's steps, with <paramref name="input"/> checked against
     /// its schema. Null definition when the workflow does not exist; errors name the input's fields.

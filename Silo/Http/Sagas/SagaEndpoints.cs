@@ -259,7 +259,7 @@ public static class SagaEndpoints
     }
 
     /// <summary>The same request (same idempotency operation) always yields the same id, so it starts the same saga.</summary>
-    private static string IdFrom(HttpContext http, string prefix) =>
+    internal static string IdFrom(HttpContext http, string prefix) =>
         prefix + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(http.IdempotentOperationId())))[..16].ToLowerInvariant();
 
     private static IResult Unprocessable(string kind, string detail) =>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -200,7 +199,7 @@ public static class WorkflowEndpoints
             return Problems.BadRequest([.. prepared.Errors.Select(e => new FieldError(e.Path, e.Message))]);
         }
 
-        var sagaId = $"{name}-{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(http.IdempotentOperationId())))[..16].ToLowerInvariant()}";
+        var sagaId = SagaEndpoints.IdFrom(http, $"{name}-");
         var saga = grains.GetGrain<ISagaGrain>(sagaId);
         var view = await saga.Start(prepared.Saga);
         var wait = IdempotencyGuard.PreferredWait(http.Request) is var preferred && preferred > TimeSpan.Zero ? preferred : DefaultWait;
